@@ -1,0 +1,36 @@
+"""Builds the web application: every HTTP door mounted on one FastAPI app."""
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from homeward import __version__
+from homeward.config import get_settings
+from homeward.db import Database
+from homeward.doors.http import errors
+from homeward.doors.http.observability import ObservabilityMiddleware, configure_logging, metrics_endpoint
+from homeward.doors.shipbob.routes import v1, v2025
+
+DESCRIPTION = """
+Homeward is an open-source returns management system. Its Returns API is a drop-in for
+ShipBob's (2025-07 and 1.0): change the base URL and the token, keep your client.
+
+Authenticate with `Authorization: Bearer <token>` (create one with `homeward token create`).
+"""
+
+
+def create_app(database_url: str | None = None) -> FastAPI:
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    app = FastAPI(title="Homeward", version=__version__, description=DESCRIPTION)
+    app.state.db = Database(database_url or settings.database_url)
+    errors.install(app)
+    app.add_middleware(ObservabilityMiddleware)
+
+    @app.get("/healthz", tags=["Operations"], summary="Liveness: the process answers")
+    def healthz() -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
+    app.include_router(v2025)
+    app.include_router(v1)
+    return app

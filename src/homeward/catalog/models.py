@@ -1,0 +1,68 @@
+"""Fulfillment centers and the merchants' inventory items."""
+
+from decimal import Decimal
+
+from sqlalchemy import Boolean, ForeignKey, Integer, Numeric, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from homeward.catalog.domain import IneligibleCategory, ReturnAction, ReturnPreference
+from homeward.kit.orm import Base
+
+
+class FulfillmentCenter(Base):
+    __tablename__ = "fulfillment_centers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str] = mapped_column(String(2))  # ISO 3166-1 alpha-2
+    address1: Mapped[str] = mapped_column(String(200), default="")
+    address2: Mapped[str] = mapped_column(String(200), default="")
+    city: Mapped[str] = mapped_column(String(100), default="")
+    state: Mapped[str] = mapped_column(String(100), default="")
+    zip_code: Mapped[str] = mapped_column(String(20), default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+
+
+class Product(Base):
+    """An inventory item. Its id is the `inventory id` every dialect speaks of."""
+
+    __tablename__ = "products"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"), index=True)
+    sku: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(300))
+    weight_kg: Mapped[Decimal] = mapped_column(Numeric(10, 3), default=Decimal("0"))
+    is_bundle: Mapped[bool] = mapped_column(Boolean, default=False)
+    dangerous_goods: Mapped[bool] = mapped_column(Boolean, default=False)
+    ineligible_category: Mapped[str | None] = mapped_column(String(40), default=None)
+    lot_tracked: Mapped[bool] = mapped_column(Boolean, default=False)
+    min_shelf_life_days: Mapped[int] = mapped_column(Integer, default=0)
+    return_action: Mapped[str] = mapped_column(String(20), default=ReturnAction.RESTOCK.value)
+    return_instructions: Mapped[str | None] = mapped_column(String(1000), default=None)
+    backup_action: Mapped[str] = mapped_column(String(20), default=ReturnAction.DISPOSE.value)
+    rts_action: Mapped[str] = mapped_column(String(20), default=ReturnAction.RESTOCK.value)
+
+    components: Mapped[list["BundleComponent"]] = relationship(
+        foreign_keys="BundleComponent.bundle_id", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def return_preference(self) -> ReturnPreference:
+        return ReturnPreference(
+            action=ReturnAction(self.return_action),
+            instructions=self.return_instructions,
+            backup_action=ReturnAction(self.backup_action),
+        )
+
+    @property
+    def category(self) -> IneligibleCategory | None:
+        return IneligibleCategory(self.ineligible_category) if self.ineligible_category else None
+
+
+class BundleComponent(Base):
+    __tablename__ = "bundle_components"
+
+    bundle_id: Mapped[int] = mapped_column(ForeignKey("products.id"), primary_key=True)
+    component_id: Mapped[int] = mapped_column(ForeignKey("products.id"), primary_key=True)
+    quantity: Mapped[int] = mapped_column(Integer, default=1)

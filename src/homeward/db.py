@@ -1,0 +1,108 @@
+"""Engines, sessions and migrations. The only module that knows which database we run on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from importlib.resources import files
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from homeward.config import get_settings
+
+# Execution option set by write units of work: on SQLite they begin with BEGIN IMMEDIATE, so two
+# writers queue up on the database lock instead of failing half-way when one upgrades its lock.
+WRITE_OPTION = "homeward_write"
+
+
+def make_engine(url: str, pool_size: int | None = None) -> Engine:
+    if url.startswith("sqlite"):
+        return _sqlite_engine(url)
+    pool = pool_size or get_settings().db_pool_size
+    return create_engine(url, pool_size=pool, max_overflow=pool, pool_pre_ping=True)
+
+
+def _sqlite_engine(url: str) -> Engine:
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # We issue BEGIN ourselves (below); pysqlite's own transaction handling gets in the way.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        write = conn.get_execution_options().get(WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+@lru_cache(maxsize=8)
+def engine_for(url: str) -> Engine:
+    """One engine (and pool) per URL per process."""
+    return make_engine(url)
+
+
+def session_factory(url: str | None = None) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine_for(url or get_settings().database_url), expire_on_commit=False)
+
+
+@contextmanager
+def unit_of_work(factory: sessionmaker[Session], *, write: bool = True) -> Iterator[Session]:
+    """One use case, one transaction: commit on success, roll back on any error."""
+    with factory() as session:
+        if write:
+            session.connection(execution_options={WRITE_OPTION: True})
+        try:
+            yield session
+            if write:
+                session.commit()
+            else:
+                session.rollback()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def alembic_config(url: str) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(files("homeward") / "migrations"))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade(url: str | None = None) -> None:
+    """Bring the schema to the newest revision (the app never uses create_all)."""
+    from alembic import command
+
+    command.upgrade(alembic_config(url or get_settings().database_url), "head")
+
+
+class Database:
+    """What services are handed: a way to open one read or write transaction."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = url or get_settings().database_url
+        self.factory = session_factory(self.url)
+
+    def write(self) -> Any:
+        return unit_of_work(self.factory, write=True)
+
+    def read(self) -> Any:
+        return unit_of_work(self.factory, write=False)
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.url.startswith("postgresql")

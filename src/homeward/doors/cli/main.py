@@ -1,0 +1,137 @@
+"""`homeward` command line: serve, migrate, import, demo data and tokens."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from homeward.kit.errors import HomewardError
+
+app = typer.Typer(help="Homeward returns management", no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="Database schema", no_args_is_help=True)
+token_app = typer.Typer(help="Personal access tokens", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(token_app, name="token")
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option("--database-url", help="Overrides HOMEWARD_DATABASE_URL (default sqlite:///./homeward.db)"),
+]
+T = TypeVar("T")
+
+
+def _use_database(url: str | None) -> str:
+    """Point this process (and any worker it spawns) at one database."""
+    from homeward.config import get_settings
+
+    if url:
+        os.environ["HOMEWARD_DATABASE_URL"] = url
+        get_settings.cache_clear()
+    return get_settings().database_url
+
+
+def _run(action: Callable[[], T]) -> T:
+    """Domain errors become a message on stderr and exit code 1, never a traceback."""
+    try:
+        return action()
+    except HomewardError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        for item in exc.errors:
+            typer.echo(f"  - {item}", err=True)
+        raise typer.Exit(1) from None
+
+
+@db_app.command("upgrade")
+def db_upgrade(database_url: DatabaseUrl = None) -> None:
+    """Apply every pending migration."""
+    from homeward.db import upgrade
+
+    upgrade(_use_database(database_url))
+    typer.echo("database is up to date")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes (share nothing but the database)")] = 1,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Migrate the database, then serve the API (and docs at /docs)."""
+    import uvicorn
+
+    from homeward.db import upgrade
+
+    upgrade(_use_database(database_url))
+    uvicorn.run("homeward.app:create_app", factory=True, host=host, port=port, workers=workers,
+                access_log=False, log_level="warning")
+
+
+@app.command("import")
+def import_file(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="JSON lines file")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Import merchants, channels, fulfillment centers, products and orders (all or nothing)."""
+    from homeward.db import Database, upgrade
+    from homeward.importing.service import import_lines
+
+    url = _use_database(database_url)
+    upgrade(url)
+    summary = _run(lambda: import_lines(Database(url), file.read_text(encoding="utf-8-sig")))
+    typer.echo(json.dumps({"imported": summary.counts}))
+
+
+@app.command("demo-data")
+def demo_data(
+    database_url: DatabaseUrl = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
+) -> None:
+    """Migrate and load the demo merchant; prints fresh demo tokens."""
+    from homeward.db import Database, upgrade
+    from homeward.demo.data import load
+
+    url = _use_database(database_url)
+    upgrade(url)
+    result: dict[str, Any] = _run(lambda: load(Database(url)))
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    typer.echo(f"Demo loaded into {url}")
+    typer.echo(f"  token (all scopes):   {result['token']}")
+    typer.echo(f"  read-only token:      {result['readonly_token']}")
+    typer.echo(f"  other merchant token: {result['other_token']}")
+    typer.echo(f"  channel id:           {result['channel_id']}")
+
+
+@token_app.command("create")
+def token_create(
+    merchant: Annotated[int, typer.Option("--merchant", help="Merchant id the token acts for")],
+    scope: Annotated[list[str] | None, typer.Option("--scope", help="Repeatable; default: all scopes")] = None,
+    name: Annotated[str, typer.Option(help="A label to recognise the token by")] = "",
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create a personal access token; the secret is printed once and stored only hashed."""
+    from homeward.auth.domain import Scope
+    from homeward.auth.service import create_token, parse_scopes
+    from homeward.db import Database, upgrade
+
+    url = _use_database(database_url)
+    upgrade(url)
+    scopes = _run(lambda: parse_scopes(scope)) if scope else Scope.merchant_defaults()
+
+    def issue() -> str:
+        with Database(url).write() as session:
+            return create_token(session, merchant, scopes, name).secret
+
+    typer.echo(_run(issue))
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    sys.exit(app())

@@ -1,0 +1,58 @@
+"""FastAPI dependencies shared by every HTTP door: the database, the caller, common headers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from homeward.auth.domain import Principal, Scope
+from homeward.auth.service import authenticate
+from homeward.db import Database
+from homeward.kit.errors import FieldError, InvalidInput
+
+bearer = HTTPBearer(auto_error=False, description="Personal access token: `Authorization: Bearer <token>`")
+
+INT32_MAX = 2**31 - 1
+
+
+def get_db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def current_principal(
+    db: Database = Depends(get_db), credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
+) -> Principal:
+    with db.read() as session:
+        return authenticate(session, credentials.credentials if credentials else None)
+
+
+def requires(scope: Scope) -> Callable[..., Principal]:
+    """A dependency that authenticates the caller and insists on one scope (403 without it)."""
+
+    def dependency(principal: Principal = Depends(current_principal)) -> Principal:
+        principal.require(scope)
+        return principal
+
+    return dependency
+
+
+def channel_id_header(
+    shipbob_channel_id: str | None = Header(
+        None,
+        alias="shipbob_channel_id",
+        convert_underscores=False,
+        description="Channel id for the operation (required on writes)",
+    ),
+) -> int | None:
+    if shipbob_channel_id is None or shipbob_channel_id.strip() == "":
+        return None
+    text = shipbob_channel_id.strip()
+    if not text.isdigit() or int(text) > INT32_MAX:
+        raise InvalidInput(
+            "shipbob_channel_id header is not valid",
+            [FieldError("shipbob_channel_id", f"must be a channel id (a positive integer), got {text[:40]!r}")],
+        )
+    return int(text)

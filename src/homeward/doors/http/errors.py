@@ -1,0 +1,117 @@
+"""Turns domain errors into HTTP answers in the dialect of the path that was called.
+
+Each door registers a renderer for its path prefix; the same RuleViolation becomes a ShipBob
+ApiError, a 1.0 ValidationProblemDetails or (later) an OMS error list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from homeward.kit.errors import (
+    FieldError,
+    Forbidden,
+    HomewardError,
+    InvalidInput,
+    NotFound,
+    RuleViolation,
+    Unauthenticated,
+)
+
+Renderer = Callable[[int, HomewardError], dict[str, Any]]
+
+STATUS_OF: dict[type[HomewardError], int] = {
+    InvalidInput: 400,
+    Unauthenticated: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    RuleViolation: 422,
+}
+
+TITLES = {
+    400: "One or more validation errors occurred.",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    422: "Unprocessable Content",
+}
+
+
+def problem_details(status: int, error: HomewardError) -> dict[str, Any]:
+    """RFC 9457 problem details with ASP.NET-style `errors` {field: [messages]} (ShipBob's shape)."""
+    body: dict[str, Any] = {
+        "type": f"https://httpstatuses.io/{status}",
+        "title": TITLES.get(status, error.message),
+        "status": status,
+        "detail": error.message,
+        "instance": None,
+    }
+    if error.errors:
+        grouped: dict[str, list[str]] = {}
+        for item in error.errors:
+            grouped.setdefault(item.field or "$", []).append(item.message)
+        body["errors"] = grouped
+    return body
+
+
+_renderers: list[tuple[str, Renderer]] = []
+
+
+def register_dialect(prefix: str, renderer: Renderer) -> None:
+    _renderers.append((prefix, renderer))
+    _renderers.sort(key=lambda pair: -len(pair[0]))  # longest prefix wins
+
+
+def render(path: str, status: int, error: HomewardError, headers: dict[str, str] | None = None) -> JSONResponse:
+    renderer: Renderer = problem_details
+    for prefix, candidate in _renderers:
+        if path.startswith(prefix):
+            renderer = candidate
+            break
+    if status == 401:
+        headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
+    return JSONResponse(renderer(status, error), status_code=status, headers=headers)
+
+
+def field_path(loc: Sequence[int | str]) -> str:
+    """('body', 'inventory', 0, 'id') -> 'inventory[0].id'; query/header names stay as sent."""
+    parts = list(loc[1:]) if loc and loc[0] in ("body", "query", "header", "path") else list(loc)
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "body"
+
+
+def validation_to_error(exc: RequestValidationError) -> InvalidInput:
+    errors = []
+    for err in exc.errors():
+        message, where = str(err.get("msg", "is not valid")), field_path(err.get("loc", ()))
+        if err.get("type") == "json_invalid":
+            message = f"is not valid JSON ({err.get('ctx', {}).get('error', 'parse error')})"
+            where = "body"
+        errors.append(FieldError(where, message))
+    return InvalidInput("The request is not valid", errors)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(HomewardError)
+    async def _domain(request: Request, exc: HomewardError) -> JSONResponse:
+        return render(request.url.path, STATUS_OF.get(type(exc), 400), exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return render(request.url.path, 400, validation_to_error(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else "Request failed"
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"No route for {request.method} {request.url.path}"
+        return render(request.url.path, exc.status_code, HomewardError(detail), dict(exc.headers or {}))

@@ -1,0 +1,235 @@
+"""The ShipBob-compatible Returns API, 2025-07 and 1.0: thin handlers over returns.service.
+
+The five single-return operations are the same in both dialects but for paths and shapes, so
+one factory builds them; listing and discovery differ and are written out per dialect.
+"""
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
+from pydantic import BaseModel
+
+from homeward.auth.domain import Principal, Scope
+from homeward.catalog.service import list_fulfillment_centers
+from homeward.db import Database
+from homeward.doors.http.deps import channel_id_header, get_db, requires
+from homeward.doors.http.errors import register_dialect
+from homeward.doors.shipbob import mapping, schemas
+from homeward.doors.shipbob.listing import return_filter
+from homeward.kit.pagination import FIRST, LAST, Cursor
+from homeward.kit.text import INT32_MAX
+from homeward.returns import service
+from homeward.returns.listing import ReturnFilter
+from homeward.returns.records import ReturnRecord
+from homeward.tenants.service import list_channels
+
+register_dialect("/2025-07/", mapping.api_error)
+register_dialect("/1.0/", mapping.problem_error)
+
+ReturnId = Path(ge=0, le=INT32_MAX, description="Id of the return order")
+MAX_LIMIT = 250
+
+
+def _errors(rule_model: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
+    return {
+        400: {"model": schemas.ProblemDetails, "description": "Malformed request or schema error"},
+        401: {"model": schemas.SimpleError, "description": "Authorization missing or invalid"},
+        403: {"model": schemas.SimpleError, "description": "Token lacks the scope, or channel not yours"},
+        404: {"model": schemas.ProblemDetails, "description": "No such return for this merchant"},
+        422: {"model": rule_model, "description": "A business rule was broken"},
+    }
+
+
+def _json(model: BaseModel | list[Any], status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    if isinstance(model, list):
+        content = "[" + ",".join(m.model_dump_json() for m in model) + "]"
+    else:
+        content = model.model_dump_json()
+    return Response(content=content, status_code=status, media_type="application/json", headers=headers)
+
+
+def _single_return_routes(
+    router: APIRouter,
+    prefix: str,
+    body_model: type[schemas.CreateReturnRequest],
+    render: Callable[[ReturnRecord], BaseModel],
+    response_model: type[BaseModel],
+    cancel_path: str,
+) -> None:
+    errors = _errors(schemas.ApiError if prefix == "/2025-07" else schemas.ProblemDetails)
+    reader = requires(Scope.RETURNS_READ)
+    writer = requires(Scope.RETURNS_WRITE)
+
+    @router.post(f"{prefix}/return", status_code=201, response_model=response_model, responses=errors,
+                 summary="Create Return Order")
+    def create(
+        body: body_model = Body(),  # type: ignore[valid-type]
+        principal: Principal = Depends(writer),
+        channel_id: int | None = Depends(channel_id_header),
+        db: Database = Depends(get_db),
+    ) -> Response:
+        record = service.create_return(db, principal, channel_id, mapping.to_request(body))
+        return _json(render(record), 201)
+
+    @router.get(f"{prefix}/return/{{id}}", response_model=response_model, responses=errors,
+                summary="Get Return Order")
+    def get(
+        id: int = ReturnId,  # noqa: A002  # the path parameter is called id in the contract
+        principal: Principal = Depends(reader),
+        channel_id: int | None = Depends(channel_id_header),
+        db: Database = Depends(get_db),
+    ) -> Response:
+        service.check_readable_channel(db, principal, channel_id)
+        return _json(render(service.get_return(db, principal, id)))
+
+    @router.put(f"{prefix}/return/{{id}}", response_model=response_model, responses=errors,
+                summary="Modify Return Order (only while Awaiting Arrival)")
+    def modify(
+        body: body_model = Body(),  # type: ignore[valid-type]
+        id: int = ReturnId,  # noqa: A002
+        principal: Principal = Depends(writer),
+        channel_id: int | None = Depends(channel_id_header),
+        db: Database = Depends(get_db),
+    ) -> Response:
+        record = service.modify_return(db, principal, channel_id, id, mapping.to_request(body))
+        return _json(render(record))
+
+    @router.post(f"{prefix}/return/{{id}}{cancel_path}", response_model=response_model, responses=errors,
+                 summary="Cancel Return Order (only while Awaiting Arrival)")
+    def cancel(
+        id: int = ReturnId,  # noqa: A002
+        principal: Principal = Depends(writer),
+        channel_id: int | None = Depends(channel_id_header),
+        db: Database = Depends(get_db),
+    ) -> Response:
+        return _json(render(service.cancel_return(db, principal, channel_id, id)))
+
+    @router.get(f"{prefix}/return/{{id}}/statushistory", response_model=list[schemas.StatusHistoryDto],
+                responses=errors, summary="Get a return's status history")
+    def history(
+        id: int = ReturnId,  # noqa: A002
+        principal: Principal = Depends(reader),
+        channel_id: int | None = Depends(channel_id_header),
+        db: Database = Depends(get_db),
+    ) -> Response:
+        service.check_readable_channel(db, principal, channel_id)
+        events = service.status_history(db, principal, id)
+        return _json([schemas.StatusHistoryDto(status=e.status.value, time_stamp=e.occurred_at) for e in events])
+
+
+def _fc_dtos(db: Database) -> list[schemas.FulfillmentCenterViewDto]:
+    return [schemas.FulfillmentCenterViewDto(**vars(fc)) for fc in list_fulfillment_centers(db)]
+
+
+def _page_link(request: Request, cursor: Cursor | None) -> str | None:
+    if cursor is None:
+        return None
+    params = [(k, v) for k, v in request.query_params.multi_items() if k.lower() != "cursor"]
+    if cursor != FIRST:
+        params.append(("Cursor", cursor.encode()))
+    return f"{request.url.path}?{urlencode(params)}" if params else request.url.path
+
+
+# --- 2025-07 ------------------------------------------------------------------------------------
+
+v2025 = APIRouter(tags=["Returns 2025-07"])
+_single_return_routes(v2025, "/2025-07", schemas.CreateReturnRequest, mapping.to_2025, schemas.PublicReturnV1Dto, ":cancel")
+
+
+@v2025.get("/2025-07/return", response_model=schemas.ReturnListPage, responses=_errors(schemas.ApiError),
+           summary="Get Return Orders (cursor pages)")
+def list_2025(
+    request: Request,
+    filters: ReturnFilter = Depends(return_filter),
+    Cursor_: str | None = Query(None, alias="Cursor", description="From a previous page's next/prev/last"),  # noqa: N803
+    Limit: int = Query(50, ge=1, le=MAX_LIMIT),  # noqa: N803
+    principal: Principal = Depends(requires(Scope.RETURNS_READ)),
+    channel_id: int | None = Depends(channel_id_header),
+    db: Database = Depends(get_db),
+) -> Response:
+    service.check_readable_channel(db, principal, channel_id)
+    cursor = Cursor.decode(Cursor_)
+    page = service.list_returns(db, principal, filters, cursor, Limit)
+    body = schemas.ReturnListPage(
+        items=[mapping.to_2025(r) for r in page.items],
+        first=_page_link(request, FIRST),
+        last=_page_link(request, LAST),
+        next=_page_link(request, page.next),
+        prev=_page_link(request, page.prev),
+    )
+    return _json(body)
+
+
+@v2025.get("/2025-07/channel", response_model=schemas.ChannelPage, responses=_errors(schemas.ApiError),
+           summary="Get Channels")
+def channels_2025(
+    request: Request,
+    Cursor_: str | None = Query(None, alias="Cursor"),  # noqa: N803
+    RecordsPerPage: int = Query(50, ge=1, le=MAX_LIMIT),  # noqa: N803
+    principal: Principal = Depends(requires(Scope.RETURNS_READ)),
+    db: Database = Depends(get_db),
+) -> Response:
+    cursor = Cursor.decode(Cursor_)
+    rows = list_channels(db, principal, after_id=cursor.key, limit=RecordsPerPage + 1)
+    more = len(rows) > RecordsPerPage
+    rows = rows[:RecordsPerPage]
+    return _json(
+        schemas.ChannelPage(
+            items=[schemas.ChannelViewDto(**vars(c) | {"scopes": list(c.scopes)}) for c in rows],
+            next=_page_link(request, Cursor(key=rows[-1].id)) if more else None,
+            prev=None,
+        )
+    )
+
+
+@v2025.get("/2025-07/fulfillment-center", response_model=list[schemas.FulfillmentCenterViewDto],
+           responses=_errors(schemas.ApiError), summary="Get Fulfillment Centers")
+def fulfillment_centers_2025(
+    _: Principal = Depends(requires(Scope.RETURNS_READ)), db: Database = Depends(get_db)
+) -> Response:
+    return _json(_fc_dtos(db))
+
+
+# --- 1.0 ----------------------------------------------------------------------------------------
+
+v1 = APIRouter(tags=["Returns 1.0"])
+_single_return_routes(v1, "/1.0", schemas.CreateReturnV1, mapping.to_1_0, schemas.ReturnOrderV1, "/cancel")
+
+
+@v1.get("/1.0/return", response_model=list[schemas.ReturnOrderV1], responses=_errors(schemas.ProblemDetails),
+        summary="Get Return Orders (numbered pages)")
+def list_1_0(
+    filters: ReturnFilter = Depends(return_filter),
+    Page: int = Query(1, ge=1, le=INT32_MAX),  # noqa: N803
+    Limit: int = Query(50, ge=1, le=MAX_LIMIT),  # noqa: N803
+    principal: Principal = Depends(requires(Scope.RETURNS_READ)),
+    channel_id: int | None = Depends(channel_id_header),
+    db: Database = Depends(get_db),
+) -> Response:
+    service.check_readable_channel(db, principal, channel_id)
+    records, total = service.list_returns_numbered(db, principal, filters, Page, Limit)
+    headers = {
+        "Page-Number": str(Page),
+        "Page-Size": str(Limit),
+        "Total-Count": str(total),
+        "Total-Pages": str((total + Limit - 1) // Limit),
+    }
+    return _json([mapping.to_1_0(r) for r in records], headers=headers)
+
+
+@v1.get("/1.0/channel", response_model=list[schemas.ChannelViewDto], responses=_errors(schemas.ProblemDetails),
+        summary="Get Channels")
+def channels_1_0(principal: Principal = Depends(requires(Scope.RETURNS_READ)), db: Database = Depends(get_db)) -> Response:
+    return _json([schemas.ChannelViewDto(**vars(c) | {"scopes": list(c.scopes)}) for c in list_channels(db, principal)])
+
+
+@v1.get("/1.0/fulfillment-center", response_model=list[schemas.FulfillmentCenterViewDto],
+        responses=_errors(schemas.ProblemDetails), summary="Get Fulfillment Centers")
+@v1.get("/1.0/fulfillmentCenter", response_model=list[schemas.FulfillmentCenterViewDto],
+        responses=_errors(schemas.ProblemDetails), summary="Get Fulfillment Centers (ShipBob's spelling)")
+def fulfillment_centers_1_0(
+    _: Principal = Depends(requires(Scope.RETURNS_READ)), db: Database = Depends(get_db)
+) -> Response:
+    return _json(_fc_dtos(db))

@@ -1,0 +1,111 @@
+"""The import format: one JSON object per line, each with a `type` (documented in the README)."""
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from homeward.catalog.domain import IneligibleCategory, ReturnAction
+from homeward.kit.text import CleanStr, Id32, UtcDateTime
+from homeward.orders.domain import ShipmentStatus
+
+
+class _Line(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MerchantLine(_Line):
+    type: Literal["merchant"]
+    id: Id32
+    name: CleanStr = Field(min_length=1, max_length=200)
+
+
+class ChannelLine(_Line):
+    type: Literal["channel"]
+    id: Id32
+    merchant_id: Id32 | None = None
+    name: CleanStr = Field(min_length=1, max_length=200)
+    application_name: CleanStr = Field("Homeward", max_length=100)
+
+
+class FulfillmentCenterLine(_Line):
+    type: Literal["fulfillment_center"]
+    id: Id32
+    name: CleanStr = Field(min_length=1, max_length=200)
+    country: CleanStr = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")
+    address1: CleanStr = Field("", max_length=200)
+    address2: CleanStr = Field("", max_length=200)
+    city: CleanStr = Field("", max_length=100)
+    state: CleanStr = Field("", max_length=100)
+    zip_code: CleanStr = Field("", max_length=20)
+    timezone: CleanStr = Field("UTC", max_length=64)
+
+
+class Component(_Line):
+    id: Id32
+    quantity: int = Field(1, ge=1, le=10_000)
+
+
+class ReturnPreferenceIn(_Line):
+    action: ReturnAction = ReturnAction.RESTOCK
+    instructions: CleanStr | None = Field(None, max_length=1000)
+    backup_action: ReturnAction = ReturnAction.DISPOSE
+    rts_action: ReturnAction = ReturnAction.RESTOCK
+
+
+class ProductLine(_Line):
+    type: Literal["product"]
+    id: Id32
+    merchant_id: Id32 | None = None
+    sku: CleanStr = Field(min_length=1, max_length=100)
+    name: CleanStr = Field(min_length=1, max_length=300)
+    weight_kg: Decimal = Field(Decimal("0"), ge=0, le=100_000, decimal_places=3)
+    components: list[Component] = Field(default_factory=list, description="Non-empty makes it a bundle")
+    dangerous_goods: bool = False
+    ineligible_category: IneligibleCategory | None = None
+    lot_tracked: bool = False
+    min_shelf_life_days: int = Field(0, ge=0, le=3650)
+    return_preference: ReturnPreferenceIn = Field(default_factory=ReturnPreferenceIn)
+
+
+class Recipient(_Line):
+    name: CleanStr = Field("", max_length=200)
+    address1: CleanStr = Field("", max_length=200)
+    address2: CleanStr = Field("", max_length=200)
+    city: CleanStr = Field("", max_length=100)
+    state: CleanStr = Field("", max_length=100)
+    zip_code: CleanStr = Field("", max_length=20)
+    country: CleanStr = Field("US", pattern=r"^[A-Z]{2}$")
+
+
+class ShipmentLineIn(_Line):
+    inventory_id: Id32
+    quantity: int = Field(ge=1, le=1_000_000)
+    lot_number: CleanStr | None = Field(None, max_length=100)
+    lot_expiration: date | None = None
+
+
+class ShipmentIn(_Line):
+    id: Id32
+    status: ShipmentStatus = ShipmentStatus.SHIPPED
+    fulfillment_center_id: Id32
+    tracking_number: CleanStr | None = Field(None, max_length=100)
+    shipped_at: UtcDateTime | None = None
+    recipient: Recipient = Field(default_factory=Recipient)
+    lines: list[ShipmentLineIn] = Field(min_length=1)
+
+
+class OrderLine(_Line):
+    type: Literal["order"]
+    id: Id32
+    merchant_id: Id32 | None = None
+    channel_id: Id32 | None = None
+    store_order_id: CleanStr = Field(min_length=1, max_length=100)
+    shipments: list[ShipmentIn] = Field(default_factory=list)
+
+
+ImportLine = Annotated[
+    MerchantLine | ChannelLine | FulfillmentCenterLine | ProductLine | OrderLine, Field(discriminator="type")
+]
+OPERATOR_ONLY = ("merchant", "channel", "fulfillment_center")

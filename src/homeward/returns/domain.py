@@ -1,0 +1,228 @@
+"""Return orders: statuses, the rules a new or changed return must keep, requested actions.
+
+Pure Python: the service layer gathers the facts (catalog, shipment, other returns) and asks these
+functions what is allowed; nothing here touches a database or a web framework.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from homeward.catalog.domain import ReturnAction, ReturnPreference
+from homeward.kit.errors import FieldError, RuleViolation
+
+REFERENCE_ID_MAX = 46
+
+
+class ReturnStatus(StrEnum):
+    AWAITING_ARRIVAL = "Awaiting Arrival"
+    ARRIVED = "Arrived"
+    PROCESSING = "Processing"
+    COMPLETED = "Completed"
+    CANCELLED = "Cancelled"
+
+    @classmethod
+    def parse(cls, text: str) -> ReturnStatus:
+        """Accept both `Awaiting Arrival` (bodies) and `AwaitingArrival` (1.0 enum), any case."""
+        key = text.replace(" ", "").lower()
+        for status in cls:
+            if status.value.replace(" ", "").lower() == key:
+                return status
+        raise ValueError(f"unknown status {text!r}; expected one of {', '.join(s.value for s in cls)}")
+
+    @property
+    def is_open(self) -> bool:
+        """Open returns hold shipped units: a cancelled one gives them back."""
+        return self is not ReturnStatus.CANCELLED
+
+
+_NEXT: dict[ReturnStatus, frozenset[ReturnStatus]] = {
+    ReturnStatus.AWAITING_ARRIVAL: frozenset({ReturnStatus.ARRIVED, ReturnStatus.CANCELLED}),
+    ReturnStatus.ARRIVED: frozenset({ReturnStatus.PROCESSING, ReturnStatus.COMPLETED}),
+    ReturnStatus.PROCESSING: frozenset({ReturnStatus.COMPLETED}),
+    ReturnStatus.COMPLETED: frozenset(),
+    ReturnStatus.CANCELLED: frozenset(),
+}
+
+
+def check_transition(current: ReturnStatus, target: ReturnStatus) -> None:
+    if target not in _NEXT[current]:
+        raise RuleViolation(f"A return that is '{current}' cannot become '{target}'")
+
+
+def ensure_changeable(current: ReturnStatus, what: str) -> None:
+    """Merchants may modify or cancel a return only until the package arrives (seed 001)."""
+    if current is not ReturnStatus.AWAITING_ARRIVAL:
+        raise RuleViolation(
+            f"Return cannot be {what}: its status is '{current}'; only returns that are "
+            f"'{ReturnStatus.AWAITING_ARRIVAL}' can be {what}",
+            [FieldError("status", f"is '{current}'")],
+        )
+
+
+class ReturnType(StrEnum):
+    REGULAR = "Regular"
+    RETURN_TO_SENDER = "ReturnToSender"
+
+    @classmethod
+    def parse(cls, text: str) -> ReturnType:
+        key = text.replace(" ", "").lower()
+        aliases = {"regular": cls.REGULAR, "returntosender": cls.RETURN_TO_SENDER, "rts": cls.RETURN_TO_SENDER}
+        if key not in aliases:
+            raise ValueError(f"unknown return type {text!r}; expected Regular or ReturnToSender")
+        return aliases[key]
+
+
+class RequestedAction(StrEnum):
+    DEFAULT = "Default"
+    RESTOCK = "Restock"
+    QUARANTINE = "Quarantine"
+    DISPOSE = "Dispose"
+
+
+class ActionSource(StrEnum):
+    INVENTORY_DEFAULT = "InventoryDefault"
+    OVERRIDE = "Override"
+
+
+@dataclass(frozen=True)
+class ResolvedAction:
+    action: ReturnAction
+    source: ActionSource
+    instructions: str | None
+
+
+def resolve_action(requested: RequestedAction, preference: ReturnPreference) -> ResolvedAction:
+    """`Default` means the item's return preference; anything else is the merchant's override."""
+    if requested is RequestedAction.DEFAULT:
+        return ResolvedAction(preference.action, ActionSource.INVENTORY_DEFAULT, preference.instructions)
+    return ResolvedAction(ReturnAction(requested.value), ActionSource.OVERRIDE, preference.instructions)
+
+
+@dataclass(frozen=True)
+class ReturnLine:
+    inventory_id: int
+    quantity: int
+    requested_action: RequestedAction = RequestedAction.DEFAULT
+    lot_number: str | None = None
+    lot_date: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ReturnRequest:
+    """What a merchant asks for, in any dialect."""
+
+    reference_id: str
+    fulfillment_center_id: int
+    lines: tuple[ReturnLine, ...]
+    original_shipment_id: int | None = None
+    tracking_number: str | None = None
+
+
+@dataclass(frozen=True)
+class ItemFacts:
+    """What the catalog says about one inventory id, as seen by the requesting merchant."""
+
+    inventory_id: int
+    name: str
+    sku: str
+    is_bundle: bool
+    component_ids: tuple[int, ...]
+    preference: ReturnPreference
+
+
+@dataclass(frozen=True)
+class ShipmentFacts:
+    shipment_id: int
+    shipped: bool
+    shipped_quantity: dict[int, int]
+    # Units of each inventory id that other open returns of this shipment already hold.
+    held_by_open_returns: dict[int, int] = field(default_factory=dict)
+    bundle_parent_sku: dict[int, str] = field(default_factory=dict)
+
+
+def check_request(
+    request: ReturnRequest,
+    *,
+    fulfillment_center_exists: bool,
+    items: dict[int, ItemFacts],
+    shipment: ShipmentFacts | None,
+    reference_id_taken: bool = False,
+) -> None:
+    """Raise one RuleViolation naming every field that breaks a rule, or return quietly."""
+    errors: list[FieldError] = []
+    if reference_id_taken:
+        errors.append(duplicate_reference(request.reference_id))
+    if not request.reference_id.strip():
+        errors.append(FieldError("reference_id", "must not be blank"))
+    if len(request.reference_id) > REFERENCE_ID_MAX:
+        errors.append(FieldError("reference_id", f"must be at most {REFERENCE_ID_MAX} characters"))
+    if not fulfillment_center_exists:
+        errors.append(
+            FieldError("fulfillment_center.id", f"fulfillment center {request.fulfillment_center_id} does not exist")
+        )
+    if not request.lines:
+        errors.append(FieldError("inventory", "must list at least one inventory item"))
+    if request.original_shipment_id is not None:
+        if shipment is None:
+            errors.append(
+                FieldError("original_shipment_id", f"shipment {request.original_shipment_id} does not exist")
+            )
+        elif not shipment.shipped:
+            errors.append(
+                FieldError("original_shipment_id", f"shipment {shipment.shipment_id} has not shipped yet")
+            )
+    seen = Counter(line.inventory_id for line in request.lines)
+    for index, line in enumerate(request.lines):
+        errors.extend(_check_line(index, line, seen, items, shipment))
+    if errors:
+        raise RuleViolation("The return request breaks one or more rules", errors)
+
+
+def duplicate_reference(reference_id: str) -> FieldError:
+    return FieldError("reference_id", f"'{reference_id}' is already used by another return of this merchant")
+
+
+def _check_line(
+    index: int,
+    line: ReturnLine,
+    seen: Counter[int],
+    items: dict[int, ItemFacts],
+    shipment: ShipmentFacts | None,
+) -> list[FieldError]:
+    where = f"inventory[{index}]"
+    if line.quantity < 1:
+        return [FieldError(f"{where}.quantity", "must be at least 1")]
+    if seen[line.inventory_id] > 1:
+        return [FieldError(f"{where}.id", f"inventory {line.inventory_id} is listed more than once")]
+    item = items.get(line.inventory_id)
+    if item is None:
+        return [FieldError(f"{where}.id", f"inventory {line.inventory_id} does not exist")]
+    if item.is_bundle:
+        parts = ", ".join(str(c) for c in item.component_ids) or "its components"
+        return [
+            FieldError(
+                f"{where}.id",
+                f"inventory {line.inventory_id} is a bundle; return its component inventory ids ({parts})",
+            )
+        ]
+    if shipment is None or not shipment.shipped:
+        return []
+    shipped = shipment.shipped_quantity.get(line.inventory_id, 0)
+    if shipped == 0:
+        return [
+            FieldError(f"{where}.id", f"inventory {line.inventory_id} is not on shipment {shipment.shipment_id}")
+        ]
+    held = shipment.held_by_open_returns.get(line.inventory_id, 0)
+    if line.quantity > shipped - held:
+        return [
+            FieldError(
+                f"{where}.quantity",
+                f"{line.quantity} exceeds the {shipped - held} unit(s) still returnable "
+                f"({shipped} shipped, {held} already on open returns)",
+            )
+        ]
+    return []

@@ -1,0 +1,93 @@
+"""Read model handed to the doors: plain, fully loaded, detached from any session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from homeward.returns.domain import ReturnStatus, ReturnType
+from homeward.returns.models import ReturnOrder
+
+
+@dataclass(frozen=True)
+class ReturnItemRecord:
+    inventory_id: int
+    name: str
+    quantity: int
+    action: str
+    action_source: str
+    instructions: str | None
+    lot_number: str | None
+    lot_date: datetime | None
+    bundle_parent_sku: str | None
+
+
+@dataclass(frozen=True)
+class TransactionRecord:
+    transaction_type: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class StatusEventRecord:
+    status: ReturnStatus
+    occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class ReturnRecord:
+    id: int
+    reference_id: str
+    status: ReturnStatus
+    return_type: ReturnType
+    tracking_number: str | None
+    channel_id: int
+    channel_name: str
+    fulfillment_center_id: int
+    fulfillment_center_name: str
+    original_shipment_id: int | None
+    store_order_id: str | None
+    merchant_name: str
+    customer_name: str | None
+    insert_date: datetime
+    completed_date: datetime | None
+    items: tuple[ReturnItemRecord, ...]
+    transactions: tuple[TransactionRecord, ...]
+    invoice_amount: Decimal | None
+
+
+def to_record(row: ReturnOrder, *, channel_name: str, fc_name: str, merchant_name: str) -> ReturnRecord:
+    return ReturnRecord(
+        id=row.id,
+        reference_id=row.reference_id,
+        status=ReturnStatus(row.status),
+        return_type=ReturnType(row.return_type),
+        tracking_number=row.tracking_number,
+        channel_id=row.channel_id,
+        channel_name=channel_name,
+        fulfillment_center_id=row.fulfillment_center_id,
+        fulfillment_center_name=fc_name,
+        original_shipment_id=row.original_shipment_id,
+        store_order_id=row.store_order_id,
+        merchant_name=merchant_name,
+        customer_name=row.customer_name,
+        insert_date=row.insert_date,
+        completed_date=row.completed_date,
+        items=tuple(
+            ReturnItemRecord(
+                inventory_id=i.inventory_id,
+                name=i.name,
+                quantity=i.quantity,
+                action=i.action,
+                action_source=i.action_source,
+                instructions=i.instructions,
+                lot_number=i.lot_number,
+                lot_date=i.lot_date,
+                bundle_parent_sku=i.bundle_parent_sku,
+            )
+            for i in row.items
+        ),
+        transactions=tuple(TransactionRecord(t.transaction_type, t.amount) for t in row.transactions),
+        invoice_amount=row.invoice_amount,
+    )

@@ -1,0 +1,131 @@
+"""Every query about returns, always scoped to one merchant."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from homeward.catalog.models import FulfillmentCenter
+from homeward.kit.pagination import Cursor
+from homeward.returns.listing import ReturnFilter
+from homeward.returns.models import ReturnItem, ReturnOrder
+from homeward.tenants.models import Channel, Merchant
+
+
+def get(session: Session, merchant_id: int, return_id: int, *, for_update: bool = False) -> ReturnOrder | None:
+    query = _loaded(select(ReturnOrder)).where(ReturnOrder.id == return_id, ReturnOrder.merchant_id == merchant_id)
+    if for_update:
+        query = query.with_for_update(of=ReturnOrder)
+    return session.scalars(query).first()
+
+
+def reference_taken(session: Session, merchant_id: int, reference_id: str, *, excluding: int | None = None) -> bool:
+    query = select(ReturnOrder.id).where(
+        ReturnOrder.merchant_id == merchant_id, ReturnOrder.reference_id == reference_id
+    )
+    if excluding is not None:
+        query = query.where(ReturnOrder.id != excluding)
+    return session.scalars(query.limit(1)).first() is not None
+
+
+def units_held_by_open_returns(
+    session: Session, shipment_id: int, *, excluding: int | None = None
+) -> dict[int, int]:
+    """Units per inventory id that non-cancelled returns of a shipment already claim."""
+    from homeward.returns.domain import ReturnStatus
+
+    query = (
+        select(ReturnItem.inventory_id, func.sum(ReturnItem.quantity))
+        .join(ReturnOrder, ReturnOrder.id == ReturnItem.return_id)
+        .where(
+            ReturnOrder.original_shipment_id == shipment_id,
+            ReturnOrder.status != ReturnStatus.CANCELLED.value,
+        )
+        .group_by(ReturnItem.inventory_id)
+    )
+    if excluding is not None:
+        query = query.where(ReturnOrder.id != excluding)
+    held: dict[int, int] = defaultdict(int)
+    for inventory_id, quantity in session.execute(query):
+        held[inventory_id] = int(quantity)
+    return dict(held)
+
+
+def list_page(
+    session: Session, merchant_id: int, filters: ReturnFilter, cursor: Cursor, limit: int
+) -> tuple[list[ReturnOrder], list[int]]:
+    """Up to limit+1 rows in display order, seeking from the cursor by id."""
+    descending = filters.newest_first != cursor.backwards  # reading backwards flips the order
+    query = _loaded(select(ReturnOrder)).where(*_conditions(merchant_id, filters))
+    if cursor.key is not None:
+        query = query.where(ReturnOrder.id < cursor.key if descending else ReturnOrder.id > cursor.key)
+    query = query.order_by(ReturnOrder.id.desc() if descending else ReturnOrder.id.asc()).limit(limit + 1)
+    rows = list(session.scalars(query))
+    if cursor.backwards:
+        rows.reverse()
+    return rows, [r.id for r in rows]
+
+
+def list_offset(
+    session: Session, merchant_id: int, filters: ReturnFilter, offset: int, limit: int
+) -> tuple[list[ReturnOrder], int]:
+    """Numbered pages for the 1.0 dialect, with the total it reports in headers."""
+    conditions = _conditions(merchant_id, filters)
+    order = ReturnOrder.id.desc() if filters.newest_first else ReturnOrder.id.asc()
+    rows = list(session.scalars(_loaded(select(ReturnOrder)).where(*conditions).order_by(order).offset(offset).limit(limit)))
+    total = session.scalar(select(func.count()).select_from(ReturnOrder).where(*conditions)) or 0
+    return rows, int(total)
+
+
+def names_for(session: Session, rows: list[ReturnOrder]) -> tuple[dict[int, str], dict[int, str], dict[int, str]]:
+    """Channel, fulfillment center and merchant names for a batch of returns, in three small queries."""
+
+    def names(model: type[Channel | FulfillmentCenter | Merchant], ids: set[int]) -> dict[int, str]:
+        return {i: n for i, n in session.execute(select(model.id, model.name).where(model.id.in_(ids)))}
+
+    return (
+        names(Channel, {r.channel_id for r in rows}),
+        names(FulfillmentCenter, {r.fulfillment_center_id for r in rows}),
+        names(Merchant, {r.merchant_id for r in rows}),
+    )
+
+
+def _loaded(query: Select[tuple[ReturnOrder]]) -> Select[tuple[ReturnOrder]]:
+    return query.options(selectinload(ReturnOrder.items), selectinload(ReturnOrder.transactions))
+
+
+def _conditions(merchant_id: int, f: ReturnFilter) -> list[ColumnElement[bool]]:
+    r = ReturnOrder
+    conditions: list[ColumnElement[bool]] = [r.merchant_id == merchant_id]
+    if f.ids:
+        conditions.append(r.id.in_(f.ids))
+    if f.reference_ids:
+        conditions.append(r.reference_id.in_(f.reference_ids))
+    if f.statuses:
+        conditions.append(r.status.in_([s.value for s in f.statuses]))
+    if f.fulfillment_center_ids:
+        conditions.append(r.fulfillment_center_id.in_(f.fulfillment_center_ids))
+    if f.tracking_numbers:
+        conditions.append(r.tracking_number.in_(f.tracking_numbers))
+    if f.original_shipment_ids:
+        conditions.append(r.original_shipment_id.in_(f.original_shipment_ids))
+    if f.store_order_ids:
+        conditions.append(r.store_order_id.in_(f.store_order_ids))
+    if f.return_types:
+        conditions.append(r.return_type.in_([t.value for t in f.return_types]))
+    if f.inventory_ids:
+        conditions.append(r.id.in_(select(ReturnItem.return_id).where(ReturnItem.inventory_id.in_(f.inventory_ids))))
+    if f.return_actions:
+        actions = [a.value for a in f.return_actions]
+        conditions.append(r.id.in_(select(ReturnItem.return_id).where(ReturnItem.action.in_(actions))))
+    if f.start_date is not None:
+        conditions.append(r.insert_date >= f.start_date)
+    if f.end_date is not None:
+        conditions.append(r.insert_date <= f.end_date)
+    if f.completed_start_date is not None:
+        conditions.append(r.completed_date >= f.completed_start_date)
+    if f.completed_end_date is not None:
+        conditions.append(r.completed_date <= f.completed_end_date)
+    return conditions

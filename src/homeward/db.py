@@ -18,7 +18,16 @@ from homeward.config import get_settings
 WRITE_OPTION = "homeward_write"
 
 
+def normalize_url(url: str) -> str:
+    """`postgresql://` means psycopg 3 here (the driver we ship), not SQLAlchemy's psycopg2 default."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
 def make_engine(url: str, pool_size: int | None = None) -> Engine:
+    url = normalize_url(url)
     if url.startswith("sqlite"):
         return _sqlite_engine(url)
     pool = pool_size or get_settings().db_pool_size
@@ -79,7 +88,7 @@ def alembic_config(url: str) -> Any:
 
     config = Config()
     config.set_main_option("script_location", str(files("homeward") / "migrations"))
-    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.set_main_option("sqlalchemy.url", normalize_url(url).replace("%", "%%"))
     return config
 
 

@@ -18,7 +18,7 @@ class Order(Base):
     channel_id: Mapped[int | None] = mapped_column(ForeignKey("channels.id"), default=None)
     store_order_id: Mapped[str] = mapped_column(String(100))
 
-    shipments: Mapped[list["Shipment"]] = relationship(back_populates="order", lazy="selectin")
+    shipments: Mapped[list["Shipment"]] = relationship(back_populates="order")
 
 
 class Shipment(Base):
@@ -39,7 +39,7 @@ class Shipment(Base):
     zip_code: Mapped[str] = mapped_column(String(20), default="")
     country: Mapped[str] = mapped_column(String(2), default="US")
 
-    order: Mapped[Order] = relationship(back_populates="shipments", lazy="joined")
+    order: Mapped[Order] = relationship(back_populates="shipments")
     lines: Mapped[list["ShipmentLine"]] = relationship(
         back_populates="shipment", lazy="selectin", cascade="all, delete-orphan", order_by="ShipmentLine.id"
     )

@@ -1,0 +1,44 @@
+# Homeward: `make demo` to try it, `make test` before you push.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
+
+.PHONY: install demo serve lint test test-sqlite test-postgres bench postgres clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+demo: install
+	$(BIN)/homeward demo-data
+	$(BIN)/homeward serve --host 127.0.0.1 --port 8000
+
+serve: install
+	$(BIN)/homeward serve
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+postgres:
+	@scripts/ensure-postgres.sh "$(PG_TEST_URL)"
+
+# The whole suite runs once per backend; every database test is parametrized over both.
+test: install lint postgres
+	HOMEWARD_TEST_POSTGRES_URL=$(PG_TEST_URL) $(BIN)/pytest -n 2 -q
+
+test-sqlite: install
+	HOMEWARD_TEST_BACKENDS=sqlite $(BIN)/pytest -n 2 -q
+
+bench: install postgres
+	HOMEWARD_TEST_POSTGRES_URL=$(PG_TEST_URL) $(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis homeward.db*

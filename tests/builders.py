@@ -16,7 +16,9 @@ def merchant_headers(demo: dict[str, Any]) -> dict[str, str]:
     return auth(demo["token"], demo["channel_id"])
 
 
-def return_body(demo: dict[str, Any], case: str = "regular", reference_id: str = "RMA-0001", **overrides: Any) -> dict[str, Any]:
+def return_body(
+    demo: dict[str, Any], case: str = "regular", reference_id: str = "RMA-0001", **overrides: Any
+) -> dict[str, Any]:
     """A valid create request returning every unit of one demo shipment."""
     shipment = demo["shipments"][case]
     body: dict[str, Any] = {

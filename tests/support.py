@@ -25,7 +25,9 @@ BACKENDS = [b for b in os.environ.get("HOMEWARD_TEST_BACKENDS", "sqlite,postgres
 
 
 def _psycopg(url: str) -> str:
-    return url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
+    return (
+        url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
+    )
 
 
 @contextmanager

@@ -6,6 +6,7 @@ from fastapi.responses import JSONResponse
 from homeward import __version__
 from homeward.config import get_settings
 from homeward.db import Database
+from homeward.doors.admin.routes import router as admin_router
 from homeward.doors.http import errors
 from homeward.doors.http.observability import ObservabilityMiddleware, configure_logging, metrics_endpoint
 from homeward.doors.shipbob.routes import v1, v2025
@@ -33,4 +34,5 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     app.include_router(v2025)
     app.include_router(v1)
+    app.include_router(admin_router)
     return app

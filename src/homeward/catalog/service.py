@@ -25,7 +25,15 @@ def list_fulfillment_centers(db: Database) -> list[FulfillmentCenterRecord]:
     with db.read() as session:
         return [
             FulfillmentCenterRecord(
-                fc.id, fc.name, fc.country, fc.address1, fc.address2, fc.city, fc.state, fc.zip_code, fc.timezone
+                fc.id,
+                fc.name,
+                fc.country,
+                fc.address1,
+                fc.address2,
+                fc.city,
+                fc.state,
+                fc.zip_code,
+                fc.timezone,
             )
             for fc in session.scalars(select(FulfillmentCenter).order_by(FulfillmentCenter.id))
         ]

@@ -25,61 +25,209 @@ DEMO_TOKEN_PREFIX = "demo:"
 CASES = {"regular": 7001, "hazmat": 7002, "bundle": 7003, "lot": 7004, "unshipped": 7005, "other": 8001}
 BUNDLE_ID = 1004
 
-_US = {"name": "Jordan Lee", "address1": "410 W Adams St", "city": "Chicago", "state": "IL",
-       "zip_code": "60606", "country": "US"}
+_US = {
+    "name": "Jordan Lee",
+    "address1": "410 W Adams St",
+    "city": "Chicago",
+    "state": "IL",
+    "zip_code": "60606",
+    "country": "US",
+}
 
 
 def _records() -> list[dict[str, Any]]:
     def product(pid: int, merchant: int, sku: str, name: str, kg: str, **extra: Any) -> dict[str, Any]:
-        return {"type": "product", "id": pid, "merchant_id": merchant, "sku": sku, "name": name,
-                "weight_kg": kg, **extra}
+        return {
+            "type": "product",
+            "id": pid,
+            "merchant_id": merchant,
+            "sku": sku,
+            "name": name,
+            "weight_kg": kg,
+            **extra,
+        }
 
-    def order(oid: int, merchant: int, channel: int, store_id: str, sid: int, status: str, tracking: str | None,
-              lines: list[dict[str, Any]], fc: int = 1) -> dict[str, Any]:
+    def order(
+        oid: int,
+        merchant: int,
+        channel: int,
+        store_id: str,
+        sid: int,
+        status: str,
+        tracking: str | None,
+        lines: list[dict[str, Any]],
+        fc: int = 1,
+    ) -> dict[str, Any]:
         shipped = "2026-10-01T15:00:00Z" if status == "Shipped" else None
-        return {"type": "order", "id": oid, "merchant_id": merchant, "channel_id": channel,
-                "store_order_id": store_id, "shipments": [{
-                    "id": sid, "status": status, "fulfillment_center_id": fc, "tracking_number": tracking,
-                    "shipped_at": shipped, "recipient": _US, "lines": lines}]}
+        return {
+            "type": "order",
+            "id": oid,
+            "merchant_id": merchant,
+            "channel_id": channel,
+            "store_order_id": store_id,
+            "shipments": [
+                {
+                    "id": sid,
+                    "status": status,
+                    "fulfillment_center_id": fc,
+                    "tracking_number": tracking,
+                    "shipped_at": shipped,
+                    "recipient": _US,
+                    "lines": lines,
+                }
+            ],
+        }
 
     return [
         {"type": "merchant", "id": MERCHANT, "name": "Acme Outfitters"},
         {"type": "merchant", "id": OTHER_MERCHANT, "name": "Globex Goods"},
-        {"type": "fulfillment_center", "id": 1, "name": "Cicero (IL)", "country": "US",
-         "address1": "5900 W Ogden Ave", "city": "Cicero", "state": "IL", "zip_code": "60804",
-         "timezone": "America/Chicago"},
-        {"type": "fulfillment_center", "id": 2, "name": "Moreno Valley (CA)", "country": "US",
-         "address1": "14500 Heacock St", "city": "Moreno Valley", "state": "CA", "zip_code": "92553",
-         "timezone": "America/Los_Angeles"},
-        {"type": "fulfillment_center", "id": 3, "name": "Toronto (ON)", "country": "CA",
-         "address1": "6200 Dixie Rd", "city": "Mississauga", "state": "ON", "zip_code": "L5T 2E1",
-         "timezone": "America/Toronto"},
+        {
+            "type": "fulfillment_center",
+            "id": 1,
+            "name": "Cicero (IL)",
+            "country": "US",
+            "address1": "5900 W Ogden Ave",
+            "city": "Cicero",
+            "state": "IL",
+            "zip_code": "60804",
+            "timezone": "America/Chicago",
+        },
+        {
+            "type": "fulfillment_center",
+            "id": 2,
+            "name": "Moreno Valley (CA)",
+            "country": "US",
+            "address1": "14500 Heacock St",
+            "city": "Moreno Valley",
+            "state": "CA",
+            "zip_code": "92553",
+            "timezone": "America/Los_Angeles",
+        },
+        {
+            "type": "fulfillment_center",
+            "id": 3,
+            "name": "Toronto (ON)",
+            "country": "CA",
+            "address1": "6200 Dixie Rd",
+            "city": "Mississauga",
+            "state": "ON",
+            "zip_code": "L5T 2E1",
+            "timezone": "America/Toronto",
+        },
         {"type": "channel", "id": CHANNEL, "merchant_id": MERCHANT, "name": "Acme Shopify Store"},
         {"type": "channel", "id": OTHER_CHANNEL, "merchant_id": OTHER_MERCHANT, "name": "Globex API"},
         product(1001, MERCHANT, "TEE-CLASSIC-M", "Classic Tee (M)", "0.200"),
-        product(1002, MERCHANT, "MUG-CERAMIC-12", "Ceramic Mug 12oz", "0.450",
-                return_preference={"action": "Quarantine", "instructions": "Check for chips and cracks",
-                                   "backup_action": "Dispose"}),
-        product(1003, MERCHANT, "CLEANER-AEROSOL", "Aerosol Screen Cleaner", "0.300", dangerous_goods=True,
-                ineligible_category="hazardous_materials"),
-        product(1004, MERCHANT, "GIFTSET-TEE-MUG", "Tee & Mug Gift Set", "0.650",
-                components=[{"id": 1001, "quantity": 1}, {"id": 1002, "quantity": 1}]),
-        product(1005, MERCHANT, "SERUM-VITC-30", "Vitamin C Face Serum 30ml", "0.080", lot_tracked=True,
-                min_shelf_life_days=90, return_preference={"action": "Quarantine", "backup_action": "Dispose"}),
-        product(1006, MERCHANT, "BAR-PROTEIN-CHOC", "Chocolate Protein Bar", "0.060", ineligible_category="food"),
+        product(
+            1002,
+            MERCHANT,
+            "MUG-CERAMIC-12",
+            "Ceramic Mug 12oz",
+            "0.450",
+            return_preference={
+                "action": "Quarantine",
+                "instructions": "Check for chips and cracks",
+                "backup_action": "Dispose",
+            },
+        ),
+        product(
+            1003,
+            MERCHANT,
+            "CLEANER-AEROSOL",
+            "Aerosol Screen Cleaner",
+            "0.300",
+            dangerous_goods=True,
+            ineligible_category="hazardous_materials",
+        ),
+        product(
+            1004,
+            MERCHANT,
+            "GIFTSET-TEE-MUG",
+            "Tee & Mug Gift Set",
+            "0.650",
+            components=[{"id": 1001, "quantity": 1}, {"id": 1002, "quantity": 1}],
+        ),
+        product(
+            1005,
+            MERCHANT,
+            "SERUM-VITC-30",
+            "Vitamin C Face Serum 30ml",
+            "0.080",
+            lot_tracked=True,
+            min_shelf_life_days=90,
+            return_preference={"action": "Quarantine", "backup_action": "Dispose"},
+        ),
+        product(
+            1006, MERCHANT, "BAR-PROTEIN-CHOC", "Chocolate Protein Bar", "0.060", ineligible_category="food"
+        ),
         product(2001, OTHER_MERCHANT, "WIDGET-STD", "Standard Widget", "1.200"),
-        order(5001, MERCHANT, CHANNEL, "ACME-1001", CASES["regular"], "Shipped", "1Z999AA10123456784",
-              [{"inventory_id": 1001, "quantity": 2}, {"inventory_id": 1002, "quantity": 1}]),
-        order(5002, MERCHANT, CHANNEL, "ACME-1002", CASES["hazmat"], "Shipped", "1Z999AA10123456791",
-              [{"inventory_id": 1003, "quantity": 1}, {"inventory_id": 1001, "quantity": 1}]),
-        order(5003, MERCHANT, CHANNEL, "ACME-1003", CASES["bundle"], "Shipped", "1Z999AA10123456805",
-              [{"inventory_id": BUNDLE_ID, "quantity": 1}]),
-        order(5004, MERCHANT, CHANNEL, "ACME-1004", CASES["lot"], "Shipped", "1Z999AA10123456812",
-              [{"inventory_id": 1005, "quantity": 3, "lot_number": "LOT-2026-09", "lot_expiration": "2027-06-30"}]),
-        order(5005, MERCHANT, CHANNEL, "ACME-1005", CASES["unshipped"], "Processing", None,
-              [{"inventory_id": 1001, "quantity": 1}]),
-        order(6001, OTHER_MERCHANT, OTHER_CHANNEL, "GLOBEX-77", CASES["other"], "Shipped", "1Z999AA10123456829",
-              [{"inventory_id": 2001, "quantity": 2}], fc=2),
+        order(
+            5001,
+            MERCHANT,
+            CHANNEL,
+            "ACME-1001",
+            CASES["regular"],
+            "Shipped",
+            "1Z999AA10123456784",
+            [{"inventory_id": 1001, "quantity": 2}, {"inventory_id": 1002, "quantity": 1}],
+        ),
+        order(
+            5002,
+            MERCHANT,
+            CHANNEL,
+            "ACME-1002",
+            CASES["hazmat"],
+            "Shipped",
+            "1Z999AA10123456791",
+            [{"inventory_id": 1003, "quantity": 1}, {"inventory_id": 1001, "quantity": 1}],
+        ),
+        order(
+            5003,
+            MERCHANT,
+            CHANNEL,
+            "ACME-1003",
+            CASES["bundle"],
+            "Shipped",
+            "1Z999AA10123456805",
+            [{"inventory_id": BUNDLE_ID, "quantity": 1}],
+        ),
+        order(
+            5004,
+            MERCHANT,
+            CHANNEL,
+            "ACME-1004",
+            CASES["lot"],
+            "Shipped",
+            "1Z999AA10123456812",
+            [
+                {
+                    "inventory_id": 1005,
+                    "quantity": 3,
+                    "lot_number": "LOT-2026-09",
+                    "lot_expiration": "2027-06-30",
+                }
+            ],
+        ),
+        order(
+            5005,
+            MERCHANT,
+            CHANNEL,
+            "ACME-1005",
+            CASES["unshipped"],
+            "Processing",
+            None,
+            [{"inventory_id": 1001, "quantity": 1}],
+        ),
+        order(
+            6001,
+            OTHER_MERCHANT,
+            OTHER_CHANNEL,
+            "GLOBEX-77",
+            CASES["other"],
+            "Shipped",
+            "1Z999AA10123456829",
+            [{"inventory_id": 2001, "quantity": 2}],
+            fc=2,
+        ),
     ]
 
 
@@ -94,10 +242,14 @@ def load(db: Database) -> dict[str, Any]:
         session.execute(delete(AccessToken).where(AccessToken.name.startswith(DEMO_TOKEN_PREFIX)))
         everything = Scope.merchant_defaults()
         token = create_token(session, MERCHANT, everything, f"{DEMO_TOKEN_PREFIX}all scopes")
-        readonly = create_token(session, MERCHANT, frozenset({Scope.RETURNS_READ}), f"{DEMO_TOKEN_PREFIX}read only")
+        readonly = create_token(
+            session, MERCHANT, frozenset({Scope.RETURNS_READ}), f"{DEMO_TOKEN_PREFIX}read only"
+        )
         other = create_token(session, OTHER_MERCHANT, everything, f"{DEMO_TOKEN_PREFIX}other merchant")
         fcs = session.scalars(select(FulfillmentCenter).order_by(FulfillmentCenter.id)).all()
-        shipments = {case: _shipment(session.get(Shipment, sid)) for case, sid in CASES.items() if case != "other"}
+        shipments = {
+            case: _shipment(session.get(Shipment, sid)) for case, sid in CASES.items() if case != "other"
+        }
         shipments["bundle"]["bundle_inventory_id"] = BUNDLE_ID
         return {
             "token": token.secret,
@@ -121,8 +273,12 @@ def _shipment(row: Shipment | None) -> dict[str, Any]:
         "fulfillment_center_id": row.fulfillment_center_id,
         "status": row.status,
         "inventory": [
-            {"id": line.inventory_id, "quantity": line.quantity, "order_item_id": line.id,
-             "lot_number": line.lot_number}
+            {
+                "id": line.inventory_id,
+                "quantity": line.quantity,
+                "order_item_id": line.id,
+                "lot_number": line.lot_number,
+            }
             for line in row.lines
         ],
     }

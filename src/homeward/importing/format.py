@@ -108,4 +108,5 @@ class OrderLine(_Line):
 ImportLine = Annotated[
     MerchantLine | ChannelLine | FulfillmentCenterLine | ProductLine | OrderLine, Field(discriminator="type")
 ]
+RECORD_TYPES = ("merchant", "channel", "fulfillment_center", "product", "order")
 OPERATOR_ONLY = ("merchant", "channel", "fulfillment_center")

@@ -44,7 +44,8 @@ def parse(text_lines: str) -> list[tuple[int, fmt.ImportLine]]:
             errors.append(FieldError(f"line {number}", f"is not valid JSON ({exc.msg})"))
         except ValidationError as exc:
             for err in exc.errors():
-                where = field_path(("body", *err["loc"]))
+                loc = err["loc"][1:] if err["loc"] and err["loc"][0] in fmt.RECORD_TYPES else err["loc"]
+                where = field_path(("body", *loc))
                 errors.append(FieldError(f"line {number}: {where}", err["msg"]))
     if errors:
         raise InvalidInput("The import file is not valid; nothing was imported", errors)
@@ -57,8 +58,11 @@ def import_lines(db: Database, text_lines: str, *, tenant: int | None = None) ->
     """Import a file. `tenant` set (REST callers): only that merchant's products and orders."""
     lines = parse(text_lines)
     if tenant is not None:
-        refused = [FieldError(f"line {n}", f"'{line.type}' records are imported by an operator (CLI)")
-                   for n, line in lines if line.type in fmt.OPERATOR_ONLY]
+        refused = [
+            FieldError(f"line {n}", f"'{line.type}' records are imported by an operator (CLI)")
+            for n, line in lines
+            if line.type in fmt.OPERATOR_ONLY
+        ]
         if refused:
             raise Forbidden("A merchant token may import products and orders only", refused)
     with db.write() as session:
@@ -74,10 +78,12 @@ def import_lines(db: Database, text_lines: str, *, tenant: int | None = None) ->
         session.flush()
         if db.is_postgres:
             for table in _EXPLICIT_ID_TABLES:
-                session.execute(text(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                    f"GREATEST((SELECT COALESCE(MAX(id), 0) FROM {table}), 1))"
-                ))
+                session.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                        f"GREATEST((SELECT COALESCE(MAX(id), 0) FROM {table}), 1))"
+                    )
+                )
         return ImportSummary(dict(Counter(line.type for _, line in lines)))
 
 
@@ -163,12 +169,16 @@ class _Importer:
             for component in line.components:
                 part = self.session.get(Product, component.id)
                 if part is None or part.merchant_id != bundle.merchant_id:
-                    self.fail(number, f"component {component.id} is not a product of merchant {bundle.merchant_id}")
+                    self.fail(
+                        number, f"component {component.id} is not a product of merchant {bundle.merchant_id}"
+                    )
                 elif part.is_bundle:
                     self.fail(number, f"component {component.id} is itself a bundle")
                 else:
                     bundle.components.append(
-                        BundleComponent(bundle_id=bundle.id, component_id=part.id, quantity=component.quantity)
+                        BundleComponent(
+                            bundle_id=bundle.id, component_id=part.id, quantity=component.quantity
+                        )
                     )
 
     def _order(self, number: int, line: fmt.OrderLine) -> None:
@@ -198,7 +208,9 @@ class _Importer:
         row = row or Shipment(id=data.id, order_id=order.id, merchant_id=order.merchant_id)
         row.order_id, row.status = order.id, data.status.value
         row.fulfillment_center_id, row.tracking_number, row.shipped_at = (
-            data.fulfillment_center_id, data.tracking_number, data.shipped_at,
+            data.fulfillment_center_id,
+            data.tracking_number,
+            data.shipped_at,
         )
         r = data.recipient
         row.recipient_name, row.address1, row.address2 = r.name, r.address1, r.address2
@@ -212,24 +224,41 @@ class _Importer:
         """A bundle on a shipment is stored as its components, each remembering the bundle."""
         product = self.session.get(Product, item.inventory_id)
         if product is None or product.merchant_id != shipment.merchant_id:
-            self.fail(number, f"inventory {item.inventory_id} is not a product of merchant {shipment.merchant_id}")
+            self.fail(
+                number, f"inventory {item.inventory_id} is not a product of merchant {shipment.merchant_id}"
+            )
             return
         if product.is_bundle:
             for component in product.components:
-                self._upsert_line(shipment, component.component_id, item.quantity * component.quantity, item,
-                                  bundle_id=product.id)
+                self._upsert_line(
+                    shipment,
+                    component.component_id,
+                    item.quantity * component.quantity,
+                    item,
+                    bundle_id=product.id,
+                )
         else:
             self._upsert_line(shipment, product.id, item.quantity, item, bundle_id=None)
 
-    def _upsert_line(self, shipment: Shipment, inventory_id: int, quantity: int, item: fmt.ShipmentLineIn,
-                     *, bundle_id: int | None) -> None:
+    def _upsert_line(
+        self,
+        shipment: Shipment,
+        inventory_id: int,
+        quantity: int,
+        item: fmt.ShipmentLineIn,
+        *,
+        bundle_id: int | None,
+    ) -> None:
         """Lines are matched by item (and bundle), so their ids, the order item ids, stay stable."""
-        row = self.session.scalars(select(ShipmentLine).where(
-            ShipmentLine.shipment_id == shipment.id,
-            ShipmentLine.inventory_id == inventory_id,
-            ShipmentLine.bundle_inventory_id.is_(None) if bundle_id is None
-            else ShipmentLine.bundle_inventory_id == bundle_id,
-        )).first()
+        row = self.session.scalars(
+            select(ShipmentLine).where(
+                ShipmentLine.shipment_id == shipment.id,
+                ShipmentLine.inventory_id == inventory_id,
+                ShipmentLine.bundle_inventory_id.is_(None)
+                if bundle_id is None
+                else ShipmentLine.bundle_inventory_id == bundle_id,
+            )
+        ).first()
         row = row or ShipmentLine(shipment_id=shipment.id)
         row.inventory_id, row.quantity, row.bundle_inventory_id = inventory_id, quantity, bundle_id
         row.lot_number, row.lot_expiration = item.lot_number, item.lot_expiration

@@ -43,5 +43,7 @@ class RuleViolation(HomewardError):
     """Well-formed input that breaks a business rule (HTTP 422)."""
 
 
-def violation(errors: list[FieldError], message: str = "The request breaks one or more rules") -> RuleViolation:
+def violation(
+    errors: list[FieldError], message: str = "The request breaks one or more rules"
+) -> RuleViolation:
     return RuleViolation(message=message, errors=errors)

@@ -70,7 +70,11 @@ class ReturnType(StrEnum):
     @classmethod
     def parse(cls, text: str) -> ReturnType:
         key = text.replace(" ", "").lower()
-        aliases = {"regular": cls.REGULAR, "returntosender": cls.RETURN_TO_SENDER, "rts": cls.RETURN_TO_SENDER}
+        aliases = {
+            "regular": cls.REGULAR,
+            "returntosender": cls.RETURN_TO_SENDER,
+            "rts": cls.RETURN_TO_SENDER,
+        }
         if key not in aliases:
             raise ValueError(f"unknown return type {text!r}; expected Regular or ReturnToSender")
         return aliases[key]
@@ -162,7 +166,9 @@ def check_request(
         errors.append(FieldError("reference_id", f"must be at most {REFERENCE_ID_MAX} characters"))
     if not fulfillment_center_exists:
         errors.append(
-            FieldError("fulfillment_center.id", f"fulfillment center {request.fulfillment_center_id} does not exist")
+            FieldError(
+                "fulfillment_center.id", f"fulfillment center {request.fulfillment_center_id} does not exist"
+            )
         )
     if not request.lines:
         errors.append(FieldError("inventory", "must list at least one inventory item"))
@@ -214,7 +220,9 @@ def _check_line(
     shipped = shipment.shipped_quantity.get(line.inventory_id, 0)
     if shipped == 0:
         return [
-            FieldError(f"{where}.id", f"inventory {line.inventory_id} is not on shipment {shipment.shipment_id}")
+            FieldError(
+                f"{where}.id", f"inventory {line.inventory_id} is not on shipment {shipment.shipment_id}"
+            )
         ]
     held = shipment.held_by_open_returns.get(line.inventory_id, 0)
     if line.quantity > shipped - held:

@@ -14,14 +14,20 @@ from homeward.returns.models import ReturnItem, ReturnOrder
 from homeward.tenants.models import Channel, Merchant
 
 
-def get(session: Session, merchant_id: int, return_id: int, *, for_update: bool = False) -> ReturnOrder | None:
-    query = _loaded(select(ReturnOrder)).where(ReturnOrder.id == return_id, ReturnOrder.merchant_id == merchant_id)
+def get(
+    session: Session, merchant_id: int, return_id: int, *, for_update: bool = False
+) -> ReturnOrder | None:
+    query = _loaded(select(ReturnOrder)).where(
+        ReturnOrder.id == return_id, ReturnOrder.merchant_id == merchant_id
+    )
     if for_update:
         query = query.with_for_update(of=ReturnOrder)
     return session.scalars(query).first()
 
 
-def reference_taken(session: Session, merchant_id: int, reference_id: str, *, excluding: int | None = None) -> bool:
+def reference_taken(
+    session: Session, merchant_id: int, reference_id: str, *, excluding: int | None = None
+) -> bool:
     query = select(ReturnOrder.id).where(
         ReturnOrder.merchant_id == merchant_id, ReturnOrder.reference_id == reference_id
     )
@@ -74,12 +80,18 @@ def list_offset(
     """Numbered pages for the 1.0 dialect, with the total it reports in headers."""
     conditions = _conditions(merchant_id, filters)
     order = ReturnOrder.id.desc() if filters.newest_first else ReturnOrder.id.asc()
-    rows = list(session.scalars(_loaded(select(ReturnOrder)).where(*conditions).order_by(order).offset(offset).limit(limit)))
+    rows = list(
+        session.scalars(
+            _loaded(select(ReturnOrder)).where(*conditions).order_by(order).offset(offset).limit(limit)
+        )
+    )
     total = session.scalar(select(func.count()).select_from(ReturnOrder).where(*conditions)) or 0
     return rows, int(total)
 
 
-def names_for(session: Session, rows: list[ReturnOrder]) -> tuple[dict[int, str], dict[int, str], dict[int, str]]:
+def names_for(
+    session: Session, rows: list[ReturnOrder]
+) -> tuple[dict[int, str], dict[int, str], dict[int, str]]:
     """Channel, fulfillment center and merchant names for a batch of returns, in three small queries."""
 
     def names(model: type[Channel | FulfillmentCenter | Merchant], ids: set[int]) -> dict[int, str]:
@@ -92,7 +104,7 @@ def names_for(session: Session, rows: list[ReturnOrder]) -> tuple[dict[int, str]
     )
 
 
-def _loaded(query: Select[tuple[ReturnOrder]]) -> Select[tuple[ReturnOrder]]:
+def _loaded(query: Select[ReturnOrder]) -> Select[ReturnOrder]:
     return query.options(selectinload(ReturnOrder.items), selectinload(ReturnOrder.transactions))
 
 
@@ -116,7 +128,9 @@ def _conditions(merchant_id: int, f: ReturnFilter) -> list[ColumnElement[bool]]:
     if f.return_types:
         conditions.append(r.return_type.in_([t.value for t in f.return_types]))
     if f.inventory_ids:
-        conditions.append(r.id.in_(select(ReturnItem.return_id).where(ReturnItem.inventory_id.in_(f.inventory_ids))))
+        conditions.append(
+            r.id.in_(select(ReturnItem.return_id).where(ReturnItem.inventory_id.in_(f.inventory_ids)))
+        )
     if f.return_actions:
         actions = [a.value for a in f.return_actions]
         conditions.append(r.id.in_(select(ReturnItem.return_id).where(ReturnItem.action.in_(actions))))

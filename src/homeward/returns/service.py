@@ -23,7 +23,9 @@ from homeward.returns.records import ReturnRecord, StatusEventRecord, to_record
 from homeward.tenants.models import Channel
 
 
-def create_return(db: Database, principal: Principal, channel_id: int | None, request: ReturnRequest) -> ReturnRecord:
+def create_return(
+    db: Database, principal: Principal, channel_id: int | None, request: ReturnRequest
+) -> ReturnRecord:
     principal.require(Scope.RETURNS_WRITE)
     with db.write() as session:
         channel = _writable_channel(session, principal, channel_id)
@@ -104,7 +106,9 @@ def list_returns_numbered(
 ) -> tuple[list[ReturnRecord], int]:
     principal.require(Scope.RETURNS_READ)
     with db.read() as session:
-        rows, total = repository.list_offset(session, principal.merchant_id, filters, (page - 1) * limit, limit)
+        rows, total = repository.list_offset(
+            session, principal.merchant_id, filters, (page - 1) * limit, limit
+        )
         return _records(session, rows), total
 
 
@@ -161,7 +165,9 @@ class _Checked:
     products: dict[int, Product]
 
 
-def _check(session: Session, principal: Principal, request: ReturnRequest, *, excluding: int | None) -> _Checked:
+def _check(
+    session: Session, principal: Principal, request: ReturnRequest, *, excluding: int | None
+) -> _Checked:
     """Gather the facts the domain rules need, then let the domain judge the request."""
     shipment: Shipment | None = None
     if request.original_shipment_id is not None:
@@ -202,7 +208,9 @@ def _check(session: Session, principal: Principal, request: ReturnRequest, *, ex
     return _Checked(shipment, shipment_facts, products)
 
 
-def _shipment_facts(session: Session, shipment: Shipment | None, excluding: int | None) -> domain.ShipmentFacts | None:
+def _shipment_facts(
+    session: Session, shipment: Shipment | None, excluding: int | None
+) -> domain.ShipmentFacts | None:
     if shipment is None:
         return None
     shipped: dict[int, int] = {}
@@ -282,5 +290,6 @@ def _not_found(return_id: int) -> NotFound:
 
 def _duplicate_reference(reference_id: str) -> RuleViolation:
     return RuleViolation(
-        f"A return with reference_id '{reference_id}' already exists", [domain.duplicate_reference(reference_id)]
+        f"A return with reference_id '{reference_id}' already exists",
+        [domain.duplicate_reference(reference_id)],
     )

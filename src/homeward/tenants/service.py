@@ -17,12 +17,15 @@ class ChannelRecord:
     scopes: tuple[str, ...]
 
 
-def list_channels(db: Database, principal: Principal, *, after_id: int | None = None, limit: int = 250) -> list[ChannelRecord]:
+def list_channels(
+    db: Database, principal: Principal, *, after_id: int | None = None, limit: int = 250
+) -> list[ChannelRecord]:
     with db.read() as session:
         query = select(Channel).where(Channel.merchant_id == principal.merchant_id).order_by(Channel.id)
         if after_id is not None:
             query = query.where(Channel.id > after_id)
         scopes = tuple(sorted(principal.scopes))
         return [
-            ChannelRecord(c.id, c.name, c.application_name, scopes) for c in session.scalars(query.limit(limit))
+            ChannelRecord(c.id, c.name, c.application_name, scopes)
+            for c in session.scalars(query.limit(limit))
         ]

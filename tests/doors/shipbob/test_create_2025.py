@@ -22,9 +22,21 @@ def test_create_returns_every_field_of_the_public_dto(client: TestClient, demo: 
     assert response.status_code == 201
     body = response.json()
     assert set(body) == {
-        "channel", "completed_date", "customer_name", "fulfillment_center", "id", "insert_date", "inventory",
-        "invoice_amount", "original_shipment_id", "reference_id", "return_type", "status", "store_order_id",
-        "tracking_number", "transactions",
+        "channel",
+        "completed_date",
+        "customer_name",
+        "fulfillment_center",
+        "id",
+        "insert_date",
+        "inventory",
+        "invoice_amount",
+        "original_shipment_id",
+        "reference_id",
+        "return_type",
+        "status",
+        "store_order_id",
+        "tracking_number",
+        "transactions",
     }
     shipment = demo["shipments"]["regular"]
     assert body["status"] == "Awaiting Arrival"
@@ -39,8 +51,10 @@ def test_create_returns_every_field_of_the_public_dto(client: TestClient, demo: 
     assert [(i["id"], i["quantity"]) for i in body["inventory"]] == [
         (i["id"], i["quantity"]) for i in shipment["inventory"]
     ]
-    assert all(set(i) == {"action_requested", "action_taken", "bundle_parent_sku", "id", "name", "quantity"}
-               for i in body["inventory"])
+    assert all(
+        set(i) == {"action_requested", "action_taken", "bundle_parent_sku", "id", "name", "quantity"}
+        for i in body["inventory"]
+    )
 
 
 def test_default_action_resolves_to_item_preference_and_override_is_marked(
@@ -51,8 +65,11 @@ def test_default_action_resolves_to_item_preference_and_override_is_marked(
     body["inventory"][1]["requested_action"] = "Dispose"  # mug: preference Quarantine, overridden
     items = client.post(URL, json=body, headers=merchant_headers(demo)).json()["inventory"]
 
-    assert items[0]["action_requested"] == {"action": "Restock", "action_type": "InventoryDefault",
-                                            "instructions": None}
+    assert items[0]["action_requested"] == {
+        "action": "Restock",
+        "action_type": "InventoryDefault",
+        "instructions": None,
+    }
     assert items[1]["action_requested"]["action"] == "Dispose"
     assert items[1]["action_requested"]["action_type"] == "Override"
 
@@ -60,13 +77,19 @@ def test_default_action_resolves_to_item_preference_and_override_is_marked(
 def test_default_on_an_item_with_a_preference_uses_it(client: TestClient, demo: dict[str, Any]) -> None:
     body = return_body(demo, inventory=[{"id": 1002, "quantity": 1, "requested_action": "Default"}])
     item = client.post(URL, json=body, headers=merchant_headers(demo)).json()["inventory"][0]
-    assert item["action_requested"] == {"action": "Quarantine", "action_type": "InventoryDefault",
-                                        "instructions": "Check for chips and cracks"}
+    assert item["action_requested"] == {
+        "action": "Quarantine",
+        "action_type": "InventoryDefault",
+        "instructions": "Check for chips and cracks",
+    }
 
 
 def test_return_without_shipment_needs_only_merchant_items(client: TestClient, demo: dict[str, Any]) -> None:
-    body = return_body(demo, original_shipment_id=None, inventory=[{"id": 1001, "quantity": 5,
-                                                                    "requested_action": "Restock"}])
+    body = return_body(
+        demo,
+        original_shipment_id=None,
+        inventory=[{"id": 1001, "quantity": 5, "requested_action": "Restock"}],
+    )
     response = client.post(URL, json=body, headers=merchant_headers(demo))
     assert response.status_code == 201
     assert response.json()["original_shipment_id"] is None
@@ -91,10 +114,20 @@ def test_bundle_components_remember_their_bundle(client: TestClient, demo: dict[
         (lambda d: auth(d["token"], 99999), 403),
         (lambda d: {**auth(d["token"]), "shipbob_channel_id": "abc"}, 400),
     ],
-    ids=["no-token", "unknown-token", "basic-auth", "read-only-scope", "other-merchants-channel",
-         "missing-channel", "unknown-channel", "non-numeric-channel"],
+    ids=[
+        "no-token",
+        "unknown-token",
+        "basic-auth",
+        "read-only-scope",
+        "other-merchants-channel",
+        "missing-channel",
+        "unknown-channel",
+        "non-numeric-channel",
+    ],
 )
-def test_auth_and_channel_rules(client: TestClient, demo: dict[str, Any], headers_of: Any, status: int) -> None:
+def test_auth_and_channel_rules(
+    client: TestClient, demo: dict[str, Any], headers_of: Any, status: int
+) -> None:
     response = client.post(URL, json=return_body(demo), headers=headers_of(demo))
     assert response.status_code == status
     assert response.json()  # every refusal explains itself
@@ -121,8 +154,19 @@ def test_missing_channel_names_the_header(client: TestClient, demo: dict[str, An
         (lambda b: b["inventory"][0].update(id=2**31), "inventory[0].id"),
         (lambda b: b.update(tracking_number="1Z\x00"), "tracking_number"),
     ],
-    ids=["no-reference", "reference-47-chars", "empty-reference", "no-fc", "no-items", "quantity-0",
-         "quantity-text", "unknown-action", "action-missing", "id-over-int32", "nul-in-text"],
+    ids=[
+        "no-reference",
+        "reference-47-chars",
+        "empty-reference",
+        "no-fc",
+        "no-items",
+        "quantity-0",
+        "quantity-text",
+        "unknown-action",
+        "action-missing",
+        "id-over-int32",
+        "nul-in-text",
+    ],
 )
 def test_schema_errors_are_400_problem_details_naming_the_field(
     client: TestClient, demo: dict[str, Any], mutate: Any, field: str
@@ -138,8 +182,11 @@ def test_schema_errors_are_400_problem_details_naming_the_field(
 
 
 def test_malformed_json_is_400(client: TestClient, demo: dict[str, Any]) -> None:
-    response = client.post(URL, content=b'{"reference_id": ', headers={
-        **merchant_headers(demo), "Content-Type": "application/json"})
+    response = client.post(
+        URL,
+        content=b'{"reference_id": ',
+        headers={**merchant_headers(demo), "Content-Type": "application/json"},
+    )
     assert response.status_code == 400
     assert "not valid JSON" in response.json()["errors"]["body"][0]
 
@@ -160,20 +207,45 @@ def rule_errors(response: Any) -> list[str]:
     ("mutate", "expected"),
     [
         (lambda b, d: b["inventory"][0].update(quantity=3), "inventory[0].quantity: 3 exceeds"),
-        (lambda b, d: b["inventory"].append({"id": 1005, "quantity": 1, "requested_action": "Default"}),
-         "inventory[2].id: inventory 1005 is not on shipment"),
+        (
+            lambda b, d: b["inventory"].append({"id": 1005, "quantity": 1, "requested_action": "Default"}),
+            "inventory[2].id: inventory 1005 is not on shipment",
+        ),
         (lambda b, d: b["inventory"].append(dict(b["inventory"][0])), "is listed more than once"),
         (lambda b, d: b["inventory"][0].update(id=2001), "inventory[0].id: inventory 2001 does not exist"),
         (lambda b, d: b["inventory"][0].update(id=1004), "inventory[0].id: inventory 1004 is a bundle"),
-        (lambda b, d: b.update(original_shipment_id=d["shipments"]["unshipped"]["id"]), "has not shipped yet"),
-        (lambda b, d: b.update(original_shipment_id=d["other_shipment"]["id"]), "original_shipment_id: shipment"),
-        (lambda b, d: b.update(original_shipment_id=424242), "original_shipment_id: shipment 424242 does not exist"),
-        (lambda b, d: b.update(fulfillment_center={"id": 999}), "fulfillment_center.id: fulfillment center 999"),
+        (
+            lambda b, d: b.update(original_shipment_id=d["shipments"]["unshipped"]["id"]),
+            "has not shipped yet",
+        ),
+        (
+            lambda b, d: b.update(original_shipment_id=d["other_shipment"]["id"]),
+            "original_shipment_id: shipment",
+        ),
+        (
+            lambda b, d: b.update(original_shipment_id=424242),
+            "original_shipment_id: shipment 424242 does not exist",
+        ),
+        (
+            lambda b, d: b.update(fulfillment_center={"id": 999}),
+            "fulfillment_center.id: fulfillment center 999",
+        ),
     ],
-    ids=["more-than-shipped", "not-on-shipment", "duplicate-item", "other-merchants-item", "bundle-parent",
-         "unshipped", "other-merchants-shipment", "unknown-shipment", "unknown-fc"],
+    ids=[
+        "more-than-shipped",
+        "not-on-shipment",
+        "duplicate-item",
+        "other-merchants-item",
+        "bundle-parent",
+        "unshipped",
+        "other-merchants-shipment",
+        "unknown-shipment",
+        "unknown-fc",
+    ],
 )
-def test_business_rules_are_422_api_errors(client: TestClient, demo: dict[str, Any], mutate: Any, expected: str) -> None:
+def test_business_rules_are_422_api_errors(
+    client: TestClient, demo: dict[str, Any], mutate: Any, expected: str
+) -> None:
     body = return_body(demo)
     mutate(body, demo)
     errors = rule_errors(client.post(URL, json=body, headers=merchant_headers(demo)))
@@ -184,9 +256,21 @@ def test_business_rules_are_422_api_errors(client: TestClient, demo: dict[str, A
 def test_quantity_counts_units_already_on_open_returns(client: TestClient, demo: dict[str, Any]) -> None:
     headers = merchant_headers(demo)
     one_tee = [{"id": 1001, "quantity": 1, "requested_action": "Default"}]
-    assert client.post(URL, json=return_body(demo, reference_id="A-1", inventory=one_tee), headers=headers).status_code == 201
-    assert client.post(URL, json=return_body(demo, reference_id="A-2", inventory=one_tee), headers=headers).status_code == 201
-    errors = rule_errors(client.post(URL, json=return_body(demo, reference_id="A-3", inventory=one_tee), headers=headers))
+    assert (
+        client.post(
+            URL, json=return_body(demo, reference_id="A-1", inventory=one_tee), headers=headers
+        ).status_code
+        == 201
+    )
+    assert (
+        client.post(
+            URL, json=return_body(demo, reference_id="A-2", inventory=one_tee), headers=headers
+        ).status_code
+        == 201
+    )
+    errors = rule_errors(
+        client.post(URL, json=return_body(demo, reference_id="A-3", inventory=one_tee), headers=headers)
+    )
     assert "0 unit(s) still returnable (2 shipped, 2 already on open returns)" in errors[0]
 
 
@@ -200,13 +284,20 @@ def test_cancelled_returns_give_their_units_back(client: TestClient, demo: dict[
 def test_reference_id_is_unique_per_merchant_only(client: TestClient, demo: dict[str, Any]) -> None:
     headers = merchant_headers(demo)
     assert client.post(URL, json=return_body(demo, reference_id="SAME-1"), headers=headers).status_code == 201
-    again = return_body(demo, reference_id="SAME-1", original_shipment_id=None,
-                        inventory=[{"id": 1001, "quantity": 1, "requested_action": "Default"}])
+    again = return_body(
+        demo,
+        reference_id="SAME-1",
+        original_shipment_id=None,
+        inventory=[{"id": 1001, "quantity": 1, "requested_action": "Default"}],
+    )
     errors = rule_errors(client.post(URL, json=again, headers=headers))
     assert errors == ["reference_id: 'SAME-1' is already used by another return of this merchant"]
 
-    other = {"fulfillment_center": {"id": 2}, "reference_id": "SAME-1",
-             "inventory": [{"id": 2001, "quantity": 1, "requested_action": "Default"}]}
+    other = {
+        "fulfillment_center": {"id": 2},
+        "reference_id": "SAME-1",
+        "inventory": [{"id": 2001, "quantity": 1, "requested_action": "Default"}],
+    }
     response = client.post(URL, json=other, headers=auth(demo["other_token"], demo["other_channel_id"]))
     assert response.status_code == 201
 

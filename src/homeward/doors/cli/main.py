@@ -69,8 +69,15 @@ def serve(
     from homeward.db import upgrade
 
     upgrade(_use_database(database_url))
-    uvicorn.run("homeward.app:create_app", factory=True, host=host, port=port, workers=workers,
-                access_log=False, log_level="warning")
+    uvicorn.run(
+        "homeward.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        log_level="warning",
+    )
 
 
 @app.command("import")
@@ -113,7 +120,9 @@ def demo_data(
 @token_app.command("create")
 def token_create(
     merchant: Annotated[int, typer.Option("--merchant", help="Merchant id the token acts for")],
-    scope: Annotated[list[str] | None, typer.Option("--scope", help="Repeatable; default: all scopes")] = None,
+    scope: Annotated[
+        list[str] | None, typer.Option("--scope", help="Repeatable; default: all scopes")
+    ] = None,
     name: Annotated[str, typer.Option(help="A label to recognise the token by")] = "",
     database_url: DatabaseUrl = None,
 ) -> None:

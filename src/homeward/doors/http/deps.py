@@ -53,6 +53,10 @@ def channel_id_header(
     if not text.isdigit() or int(text) > INT32_MAX:
         raise InvalidInput(
             "shipbob_channel_id header is not valid",
-            [FieldError("shipbob_channel_id", f"must be a channel id (a positive integer), got {text[:40]!r}")],
+            [
+                FieldError(
+                    "shipbob_channel_id", f"must be a channel id (a positive integer), got {text[:40]!r}"
+                )
+            ],
         )
     return int(text)

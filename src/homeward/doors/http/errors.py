@@ -69,7 +69,9 @@ def register_dialect(prefix: str, renderer: Renderer) -> None:
     _renderers.sort(key=lambda pair: -len(pair[0]))  # longest prefix wins
 
 
-def render(path: str, status: int, error: HomewardError, headers: dict[str, str] | None = None) -> JSONResponse:
+def render(
+    path: str, status: int, error: HomewardError, headers: dict[str, str] | None = None
+) -> JSONResponse:
     renderer: Renderer = problem_details
     for prefix, candidate in _renderers:
         if path.startswith(prefix):
@@ -112,6 +114,21 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else "Request failed"
+        headers = dict(exc.headers or {})
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"No route for {request.method} {request.url.path}"
-        return render(request.url.path, exc.status_code, HomewardError(detail), dict(exc.headers or {}))
+        if exc.status_code == 405:
+            # Starlette names only the first route that matched the path; list every method it has.
+            allowed = _methods_for(app, request.url.path)
+            headers["Allow"] = ", ".join(allowed)
+            detail = f"{request.method} is not allowed here; use {', '.join(allowed)}"
+        return render(request.url.path, exc.status_code, HomewardError(detail), headers)
+
+
+def _methods_for(app: FastAPI, path: str) -> list[str]:
+    methods: set[str] = set()
+    for route in app.routes:
+        regex = getattr(route, "path_regex", None)
+        if regex is not None and regex.match(path):
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)

@@ -68,22 +68,22 @@ def _date(name: str, text: str | None, errors: list[FieldError]) -> datetime | N
 
 
 def return_filter(
-    Ids: ListParam = Query(None, description="Return ids, comma separated"),  # noqa: N803
-    IDs: ListParam = Query(None, description="Alias of Ids (1.0 spelling)"),  # noqa: N803
-    ReferenceIds: ListParam = Query(None),  # noqa: N803
-    Status: ListParam = Query(None, description="e.g. `Awaiting Arrival` or `AwaitingArrival`"),  # noqa: N803
-    FulfillmentCenterIds: ListParam = Query(None),  # noqa: N803
-    TrackingNumbers: ListParam = Query(None),  # noqa: N803
-    OriginalShipmentIds: ListParam = Query(None),  # noqa: N803
-    InventoryIds: ListParam = Query(None),  # noqa: N803
-    StoreOrderIds: ListParam = Query(None),  # noqa: N803
-    ReturnTypes: ListParam = Query(None, description="Regular, ReturnToSender"),  # noqa: N803
-    ReturnActions: ListParam = Query(None, description="Restock, Quarantine, Dispose"),  # noqa: N803
-    StartDate: str | None = Query(None, description="Inserted at or after (ISO 8601)"),  # noqa: N803
-    EndDate: str | None = Query(None, description="Inserted at or before (ISO 8601)"),  # noqa: N803
-    CompletedStartDate: str | None = Query(None),  # noqa: N803
-    CompletedEndDate: str | None = Query(None),  # noqa: N803
-    SortOrder: str | None = Query(None, description="Newest (default) or Oldest"),  # noqa: N803
+    Ids: ListParam = Query(None, description="Return ids, comma separated"),
+    IDs: ListParam = Query(None, description="Alias of Ids (1.0 spelling)"),
+    ReferenceIds: ListParam = Query(None),
+    Status: ListParam = Query(None, description="e.g. `Awaiting Arrival` or `AwaitingArrival`"),
+    FulfillmentCenterIds: ListParam = Query(None),
+    TrackingNumbers: ListParam = Query(None),
+    OriginalShipmentIds: ListParam = Query(None),
+    InventoryIds: ListParam = Query(None),
+    StoreOrderIds: ListParam = Query(None),
+    ReturnTypes: ListParam = Query(None, description="Regular, ReturnToSender"),
+    ReturnActions: ListParam = Query(None, description="Restock, Quarantine, Dispose"),
+    StartDate: str | None = Query(None, description="Inserted at or after (ISO 8601)"),
+    EndDate: str | None = Query(None, description="Inserted at or before (ISO 8601)"),
+    CompletedStartDate: str | None = Query(None),
+    CompletedEndDate: str | None = Query(None),
+    SortOrder: str | None = Query(None, description="Newest (default) or Oldest"),
 ) -> ReturnFilter:
     errors: list[FieldError] = []
     sort = (SortOrder or "Newest").strip().lower()

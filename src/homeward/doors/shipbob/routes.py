@@ -62,8 +62,13 @@ def _single_return_routes(
     reader = requires(Scope.RETURNS_READ)
     writer = requires(Scope.RETURNS_WRITE)
 
-    @router.post(f"{prefix}/return", status_code=201, response_model=response_model, responses=errors,
-                 summary="Create Return Order")
+    @router.post(
+        f"{prefix}/return",
+        status_code=201,
+        response_model=response_model,
+        responses=errors,
+        summary="Create Return Order",
+    )
     def create(
         body: body_model = Body(),  # type: ignore[valid-type]
         principal: Principal = Depends(writer),
@@ -73,10 +78,14 @@ def _single_return_routes(
         record = service.create_return(db, principal, channel_id, mapping.to_request(body))
         return _json(render(record), 201)
 
-    @router.get(f"{prefix}/return/{{id}}", response_model=response_model, responses=errors,
-                summary="Get Return Order")
+    @router.get(
+        f"{prefix}/return/{{id:int}}",
+        response_model=response_model,
+        responses=errors,
+        summary="Get Return Order",
+    )
     def get(
-        id: int = ReturnId,  # noqa: A002  # the path parameter is called id in the contract
+        id: int = ReturnId,  # the path parameter is called id in the contract
         principal: Principal = Depends(reader),
         channel_id: int | None = Depends(channel_id_header),
         db: Database = Depends(get_db),
@@ -84,11 +93,15 @@ def _single_return_routes(
         service.check_readable_channel(db, principal, channel_id)
         return _json(render(service.get_return(db, principal, id)))
 
-    @router.put(f"{prefix}/return/{{id}}", response_model=response_model, responses=errors,
-                summary="Modify Return Order (only while Awaiting Arrival)")
+    @router.put(
+        f"{prefix}/return/{{id:int}}",
+        response_model=response_model,
+        responses=errors,
+        summary="Modify Return Order (only while Awaiting Arrival)",
+    )
     def modify(
         body: body_model = Body(),  # type: ignore[valid-type]
-        id: int = ReturnId,  # noqa: A002
+        id: int = ReturnId,
         principal: Principal = Depends(writer),
         channel_id: int | None = Depends(channel_id_header),
         db: Database = Depends(get_db),
@@ -96,27 +109,37 @@ def _single_return_routes(
         record = service.modify_return(db, principal, channel_id, id, mapping.to_request(body))
         return _json(render(record))
 
-    @router.post(f"{prefix}/return/{{id}}{cancel_path}", response_model=response_model, responses=errors,
-                 summary="Cancel Return Order (only while Awaiting Arrival)")
+    @router.post(
+        f"{prefix}/return/{{id:int}}{cancel_path}",
+        response_model=response_model,
+        responses=errors,
+        summary="Cancel Return Order (only while Awaiting Arrival)",
+    )
     def cancel(
-        id: int = ReturnId,  # noqa: A002
+        id: int = ReturnId,
         principal: Principal = Depends(writer),
         channel_id: int | None = Depends(channel_id_header),
         db: Database = Depends(get_db),
     ) -> Response:
         return _json(render(service.cancel_return(db, principal, channel_id, id)))
 
-    @router.get(f"{prefix}/return/{{id}}/statushistory", response_model=list[schemas.StatusHistoryDto],
-                responses=errors, summary="Get a return's status history")
+    @router.get(
+        f"{prefix}/return/{{id:int}}/statushistory",
+        response_model=list[schemas.StatusHistoryDto],
+        responses=errors,
+        summary="Get a return's status history",
+    )
     def history(
-        id: int = ReturnId,  # noqa: A002
+        id: int = ReturnId,
         principal: Principal = Depends(reader),
         channel_id: int | None = Depends(channel_id_header),
         db: Database = Depends(get_db),
     ) -> Response:
         service.check_readable_channel(db, principal, channel_id)
         events = service.status_history(db, principal, id)
-        return _json([schemas.StatusHistoryDto(status=e.status.value, time_stamp=e.occurred_at) for e in events])
+        return _json(
+            [schemas.StatusHistoryDto(status=e.status.value, time_stamp=e.occurred_at) for e in events]
+        )
 
 
 def _fc_dtos(db: Database) -> list[schemas.FulfillmentCenterViewDto]:
@@ -135,16 +158,22 @@ def _page_link(request: Request, cursor: Cursor | None) -> str | None:
 # --- 2025-07 ------------------------------------------------------------------------------------
 
 v2025 = APIRouter(tags=["Returns 2025-07"])
-_single_return_routes(v2025, "/2025-07", schemas.CreateReturnRequest, mapping.to_2025, schemas.PublicReturnV1Dto, ":cancel")
+_single_return_routes(
+    v2025, "/2025-07", schemas.CreateReturnRequest, mapping.to_2025, schemas.PublicReturnV1Dto, ":cancel"
+)
 
 
-@v2025.get("/2025-07/return", response_model=schemas.ReturnListPage, responses=_errors(schemas.ApiError),
-           summary="Get Return Orders (cursor pages)")
+@v2025.get(
+    "/2025-07/return",
+    response_model=schemas.ReturnListPage,
+    responses=_errors(schemas.ApiError),
+    summary="Get Return Orders (cursor pages)",
+)
 def list_2025(
     request: Request,
     filters: ReturnFilter = Depends(return_filter),
-    Cursor_: str | None = Query(None, alias="Cursor", description="From a previous page's next/prev/last"),  # noqa: N803
-    Limit: int = Query(50, ge=1, le=MAX_LIMIT),  # noqa: N803
+    Cursor_: str | None = Query(None, alias="Cursor", description="From a previous page's next/prev/last"),
+    Limit: int = Query(50, ge=1, le=MAX_LIMIT),
     principal: Principal = Depends(requires(Scope.RETURNS_READ)),
     channel_id: int | None = Depends(channel_id_header),
     db: Database = Depends(get_db),
@@ -162,12 +191,16 @@ def list_2025(
     return _json(body)
 
 
-@v2025.get("/2025-07/channel", response_model=schemas.ChannelPage, responses=_errors(schemas.ApiError),
-           summary="Get Channels")
+@v2025.get(
+    "/2025-07/channel",
+    response_model=schemas.ChannelPage,
+    responses=_errors(schemas.ApiError),
+    summary="Get Channels",
+)
 def channels_2025(
     request: Request,
-    Cursor_: str | None = Query(None, alias="Cursor"),  # noqa: N803
-    RecordsPerPage: int = Query(50, ge=1, le=MAX_LIMIT),  # noqa: N803
+    Cursor_: str | None = Query(None, alias="Cursor"),
+    RecordsPerPage: int = Query(50, ge=1, le=MAX_LIMIT),
     principal: Principal = Depends(requires(Scope.RETURNS_READ)),
     db: Database = Depends(get_db),
 ) -> Response:
@@ -184,8 +217,12 @@ def channels_2025(
     )
 
 
-@v2025.get("/2025-07/fulfillment-center", response_model=list[schemas.FulfillmentCenterViewDto],
-           responses=_errors(schemas.ApiError), summary="Get Fulfillment Centers")
+@v2025.get(
+    "/2025-07/fulfillment-center",
+    response_model=list[schemas.FulfillmentCenterViewDto],
+    responses=_errors(schemas.ApiError),
+    summary="Get Fulfillment Centers",
+)
 def fulfillment_centers_2025(
     _: Principal = Depends(requires(Scope.RETURNS_READ)), db: Database = Depends(get_db)
 ) -> Response:
@@ -198,12 +235,16 @@ v1 = APIRouter(tags=["Returns 1.0"])
 _single_return_routes(v1, "/1.0", schemas.CreateReturnV1, mapping.to_1_0, schemas.ReturnOrderV1, "/cancel")
 
 
-@v1.get("/1.0/return", response_model=list[schemas.ReturnOrderV1], responses=_errors(schemas.ProblemDetails),
-        summary="Get Return Orders (numbered pages)")
+@v1.get(
+    "/1.0/return",
+    response_model=list[schemas.ReturnOrderV1],
+    responses=_errors(schemas.ProblemDetails),
+    summary="Get Return Orders (numbered pages)",
+)
 def list_1_0(
     filters: ReturnFilter = Depends(return_filter),
-    Page: int = Query(1, ge=1, le=INT32_MAX),  # noqa: N803
-    Limit: int = Query(50, ge=1, le=MAX_LIMIT),  # noqa: N803
+    Page: int = Query(1, ge=1, le=INT32_MAX),
+    Limit: int = Query(50, ge=1, le=MAX_LIMIT),
     principal: Principal = Depends(requires(Scope.RETURNS_READ)),
     channel_id: int | None = Depends(channel_id_header),
     db: Database = Depends(get_db),
@@ -219,16 +260,32 @@ def list_1_0(
     return _json([mapping.to_1_0(r) for r in records], headers=headers)
 
 
-@v1.get("/1.0/channel", response_model=list[schemas.ChannelViewDto], responses=_errors(schemas.ProblemDetails),
-        summary="Get Channels")
-def channels_1_0(principal: Principal = Depends(requires(Scope.RETURNS_READ)), db: Database = Depends(get_db)) -> Response:
-    return _json([schemas.ChannelViewDto(**vars(c) | {"scopes": list(c.scopes)}) for c in list_channels(db, principal)])
+@v1.get(
+    "/1.0/channel",
+    response_model=list[schemas.ChannelViewDto],
+    responses=_errors(schemas.ProblemDetails),
+    summary="Get Channels",
+)
+def channels_1_0(
+    principal: Principal = Depends(requires(Scope.RETURNS_READ)), db: Database = Depends(get_db)
+) -> Response:
+    return _json(
+        [schemas.ChannelViewDto(**vars(c) | {"scopes": list(c.scopes)}) for c in list_channels(db, principal)]
+    )
 
 
-@v1.get("/1.0/fulfillment-center", response_model=list[schemas.FulfillmentCenterViewDto],
-        responses=_errors(schemas.ProblemDetails), summary="Get Fulfillment Centers")
-@v1.get("/1.0/fulfillmentCenter", response_model=list[schemas.FulfillmentCenterViewDto],
-        responses=_errors(schemas.ProblemDetails), summary="Get Fulfillment Centers (ShipBob's spelling)")
+@v1.get(
+    "/1.0/fulfillment-center",
+    response_model=list[schemas.FulfillmentCenterViewDto],
+    responses=_errors(schemas.ProblemDetails),
+    summary="Get Fulfillment Centers",
+)
+@v1.get(
+    "/1.0/fulfillmentCenter",
+    response_model=list[schemas.FulfillmentCenterViewDto],
+    responses=_errors(schemas.ProblemDetails),
+    summary="Get Fulfillment Centers (ShipBob's spelling)",
+)
 def fulfillment_centers_1_0(
     _: Principal = Depends(requires(Scope.RETURNS_READ)), db: Database = Depends(get_db)
 ) -> Response:

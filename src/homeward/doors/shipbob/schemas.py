@@ -204,7 +204,7 @@ class ApiError(BaseModel):
     message: str | None
     errors: list[str] | None
     details: object | None = None
-    stackTrace: str | None = None  # noqa: N815  # ShipBob's spelling
+    stackTrace: str | None = None  # ShipBob's spelling
 
 
 class SimpleError(BaseModel):

@@ -1,0 +1,16 @@
+"""Homeward benchmarks: `make bench` (or `python -m bench`) prints one JSON object per figure.
+
+Each backend (SQLite file, throw-away PostgreSQL database) gets a fresh database with the demo
+data and one real `homeward serve --workers 1` subprocess, then:
+
+- create_throughput: POST /2025-07/return requests/second over HTTP with 8 concurrent keep-alive
+  connections, as a ratio to GET /healthz of the same server in the same run (goal >= 0.5).
+- list_latency: with 100,000 returns bulk-loaded, p50/p95 of GET /2025-07/return filtered by
+  ReferenceIds and by Status (goal p95 <= 10 ms).
+- page_ratio: median latency of the last page over the first page, following the `last` link
+  (goal <= 1.5); a page reached by following `next` and a deep middle page are shown too.
+- server_rss: VmRSS of the server process after the run (goal <= 200 MB).
+
+Environment: HOMEWARD_TEST_POSTGRES_URL (admin URL for throw-away databases) and
+HOMEWARD_BENCH_BACKENDS (default "sqlite,postgresql"). Progress goes to stderr, figures to stdout.
+"""

@@ -1,0 +1,269 @@
+"""The measurements. Each returns the JSON-ready figures it produced."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+import statistics
+import time
+from collections import Counter
+from typing import Any
+from urllib.parse import quote
+
+from bench.client import Burst, Connection, Request, burst, timed
+from bench.seed import reference_id
+from bench.server import Server
+from homeward.kit.pagination import Cursor
+
+Figure = dict[str, Any]
+
+CREATE_GOAL_RATIO = 0.5
+LATENCY_GOAL_P95_MS = 10.0
+PAGE_GOAL_RATIO = 1.5
+RSS_GOAL_MB = 200.0
+LIST_PATH = "/2025-07/return"
+
+
+def _auth(demo: dict[str, Any]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {demo['token']}"}
+
+
+def _ms(value: float) -> float:
+    return round(value, 3)
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
+
+
+# --- create throughput ---------------------------------------------------------------------------
+
+
+async def create_throughput(
+    server: Server,
+    backend: str,
+    demo: dict[str, Any],
+    *,
+    total: int = 1000,
+    rounds: int = 5,
+    concurrency: int = 8,
+    warmup: int = 100,
+) -> Figure:
+    """Creates/s vs healthz/s over the same connections, alternating rounds so drift hits both alike."""
+    headers = {
+        **_auth(demo),
+        "shipbob_channel_id": str(demo["channel_id"]),
+        "Content-Type": "application/json",
+    }
+    numbers = itertools.count(1)
+
+    def create(_: int) -> Request:
+        body = {
+            "fulfillment_center": {"id": demo["fulfillment_centers"][0]["id"]},
+            "inventory": [{"id": 1001, "quantity": 1, "requested_action": "Default"}],
+            "reference_id": f"BENCH-{next(numbers)}",
+        }
+        return "POST", LIST_PATH, headers, json.dumps(body).encode()
+
+    def healthz(_: int) -> Request:
+        return "GET", "/healthz", {}, b""
+
+    connections = [Connection(server.host, server.port) for _ in range(concurrency)]
+    kinds = {"healthz": healthz, "create": create}
+    expected = {"healthz": 200, "create": 201}
+    bursts: dict[str, list[Burst]] = {name: [] for name in kinds}
+    server_cpu = dict.fromkeys(kinds, 0.0)
+    client_cpu = dict.fromkeys(kinds, 0.0)
+    try:
+        for make in kinds.values():
+            await burst(connections, warmup, make)
+        per_round = total // rounds
+        for round_ in range(rounds):
+            order = list(kinds) if round_ % 2 == 0 else list(reversed(kinds))
+            for name in order:
+                server_before, client_before = server.cpu_seconds(), time.process_time()
+                bursts[name].append(await burst(connections, per_round, kinds[name]))
+                server_cpu[name] += server.cpu_seconds() - server_before
+                client_cpu[name] += time.process_time() - client_before
+    finally:
+        for connection in connections:
+            await connection.close()
+
+    def summary(name: str) -> dict[str, Any]:
+        done = sum(b.requests for b in bursts[name])
+        seconds = sum(b.seconds for b in bursts[name])
+        statuses = sum((b.statuses for b in bursts[name]), Counter())
+        return {
+            "rps": done / seconds,
+            "requests": done,
+            "server_cpu_ms_per_req": server_cpu[name] * 1000 / done,
+            "server_cpu_pct": 100 * server_cpu[name] / seconds,
+            "client_cpu_pct": 100 * client_cpu[name] / seconds,
+            "unexpected": {str(s): n for s, n in statuses.items() if s != expected[name]},
+        }
+
+    creates, health = summary("create"), summary("healthz")
+    ratio = creates["rps"] / health["rps"]
+    failures = {**creates["unexpected"], **{f"healthz_{k}": v for k, v in health["unexpected"].items()}}
+    return {
+        "bench": "create_throughput",
+        "backend": backend,
+        "workers": 1,
+        "concurrency": concurrency,
+        "creates": creates["requests"],
+        "healthz_requests": health["requests"],
+        "create_rps": round(creates["rps"], 1),
+        "healthz_rps": round(health["rps"], 1),
+        "ratio": round(ratio, 3),
+        "goal_ratio": CREATE_GOAL_RATIO,
+        "met": ratio >= CREATE_GOAL_RATIO and not failures,
+        "server_cpu_ms_per_create": _ms(creates["server_cpu_ms_per_req"]),
+        "server_cpu_ms_per_healthz": _ms(health["server_cpu_ms_per_req"]),
+        "server_cpu_pct": {
+            "create": round(creates["server_cpu_pct"]),
+            "healthz": round(health["server_cpu_pct"]),
+        },
+        "client_cpu_pct": {
+            "create": round(creates["client_cpu_pct"]),
+            "healthz": round(health["client_cpu_pct"]),
+        },
+        "unexpected_statuses": failures,
+    }
+
+
+# --- list latency and page ratio -----------------------------------------------------------------
+
+
+async def _get(connection: Connection, target: str, headers: dict[str, str]) -> tuple[float, dict[str, Any]]:
+    elapsed, response = await timed(connection, ("GET", target, headers, b""))
+    if response.status != 200:
+        raise RuntimeError(f"GET {target} answered {response.status}: {response.body[:500]!r}")
+    return elapsed, response.json()
+
+
+def _latency_figure(backend: str, name: str, target: str, samples: list[float], returns: int) -> Figure:
+    p95 = percentile(samples, 0.95)
+    return {
+        "bench": "list_latency",
+        "backend": backend,
+        "filter": name,
+        "example": target,
+        "returns": returns,
+        "requests": len(samples),
+        "p50_ms": _ms(statistics.median(samples)),
+        "p95_ms": _ms(p95),
+        "max_ms": _ms(max(samples)),
+        "goal_p95_ms": LATENCY_GOAL_P95_MS,
+        "met": p95 <= LATENCY_GOAL_P95_MS,
+    }
+
+
+async def list_latency(
+    server: Server, backend: str, demo: dict[str, Any], seeded: int, returns: int, *, samples: int = 200
+) -> list[Figure]:
+    """p50/p95 of a ReferenceIds lookup (a different existing reference each time) and a Status page."""
+    headers = _auth(demo)
+    rng = random.Random(42)
+    by_reference = [
+        f"{LIST_PATH}?ReferenceIds={quote(reference_id(rng.randrange(seeded)))}" for _ in range(samples)
+    ]
+    by_status = f"{LIST_PATH}?Status=Processing"
+    connection = Connection(server.host, server.port)
+    timings: dict[str, list[float]] = {"ReferenceIds": [], "Status": []}
+    try:
+        for target in by_reference[:20]:
+            await _get(connection, target, headers)
+            await _get(connection, by_status, headers)
+        for target in by_reference:
+            elapsed, body = await _get(connection, target, headers)
+            if len(body["items"]) != 1:
+                raise RuntimeError(f"{target} found {len(body['items'])} returns, expected 1")
+            timings["ReferenceIds"].append(elapsed)
+            elapsed, body = await _get(connection, by_status, headers)
+            if len(body["items"]) != 50:
+                raise RuntimeError(f"{by_status} gave {len(body['items'])} returns, expected 50")
+            timings["Status"].append(elapsed)
+    finally:
+        await connection.close()
+    return [
+        _latency_figure(backend, "ReferenceIds", by_reference[0], timings["ReferenceIds"], returns),
+        _latency_figure(backend, "Status", by_status, timings["Status"], returns),
+    ]
+
+
+async def page_ratio(
+    server: Server,
+    backend: str,
+    demo: dict[str, Any],
+    returns: int,
+    *,
+    middle_id: int,
+    status: str | None = None,
+    repeats: int = 60,
+    hops: int = 5,
+) -> Figure:
+    """Median latency of the last page (from the `last` link) over that of the first page."""
+    headers = _auth(demo)
+    first = f"{LIST_PATH}?Status={quote(status)}" if status else LIST_PATH
+    connection = Connection(server.host, server.port)
+    try:
+        _, body = await _get(connection, first, headers)
+        last = body["last"]
+        following = body["next"]
+        for _ in range(hops - 1):
+            _, page = await _get(connection, following, headers)
+            following = page["next"]
+        # A deep page: the cursor the API hands out for "after the return with this id".
+        separator = "&" if "?" in first else "?"
+        middle = f"{first}{separator}Cursor={Cursor(key=middle_id).encode()}"
+        targets = {"first": first, "last": last, f"page_{hops + 1}": following, "middle": middle}
+        first_ids = {item["id"] for item in body["items"]}
+        _, last_body = await _get(connection, last, headers)
+        if not last_body["items"] or first_ids & {item["id"] for item in last_body["items"]}:
+            raise RuntimeError(f"last page {last} is empty or overlaps the first page")
+        timings: dict[str, list[float]] = {name: [] for name in targets}
+        for _ in range(5):  # warm-up
+            for target in targets.values():
+                await _get(connection, target, headers)
+        for repeat in range(repeats):
+            names = list(targets) if repeat % 2 == 0 else list(reversed(targets))
+            for name in names:
+                elapsed, _ = await _get(connection, targets[name], headers)
+                timings[name].append(elapsed)
+    finally:
+        await connection.close()
+    medians = {name: statistics.median(samples) for name, samples in timings.items()}
+    ratio = medians["last"] / medians["first"]
+    return {
+        "bench": "page_ratio",
+        "backend": backend,
+        "filter": f"Status={status}" if status else "none",
+        "returns": returns,
+        "repeats": repeats,
+        "median_ms": {name: _ms(value) for name, value in medians.items()},
+        "p95_ms": {name: _ms(percentile(samples, 0.95)) for name, samples in timings.items()},
+        "ratio": round(ratio, 3),
+        "middle_ratio": round(medians["middle"] / medians["first"], 3),
+        "goal_ratio": PAGE_GOAL_RATIO,
+        "met": ratio <= PAGE_GOAL_RATIO,
+    }
+
+
+# --- memory --------------------------------------------------------------------------------------
+
+
+def server_rss(server: Server, backend: str, startup_rss_kb: int) -> Figure:
+    rss_mb = server.status_kb("VmRSS") / 1024
+    return {
+        "bench": "server_rss",
+        "backend": backend,
+        "pid": server.pid,
+        "rss_mb": round(rss_mb, 1),
+        "peak_rss_mb": round(server.status_kb("VmHWM") / 1024, 1),
+        "startup_rss_mb": round(startup_rss_kb / 1024, 1),
+        "goal_mb": RSS_GOAL_MB,
+        "met": rss_mb <= RSS_GOAL_MB,
+    }

@@ -1,0 +1,75 @@
+"""Parallel requests over real HTTP against two worker processes: no duplicates, no lost units."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import requests
+
+from homeward.db import Database
+from homeward.demo.data import load
+from tests.builders import merchant_headers, return_body
+from tests.support import live_server
+
+PARALLEL = 20
+
+
+def fire_together(url: str, bodies: list[dict[str, Any]], headers: dict[str, str]) -> list[requests.Response]:
+    barrier = threading.Barrier(len(bodies))
+
+    def post(body: dict[str, Any]) -> requests.Response:
+        with requests.Session() as session:
+            session.get(url.rsplit("/", 2)[0] + "/healthz", timeout=10)  # connect before the race
+            barrier.wait()
+            return session.post(url, json=body, headers=headers, timeout=60)
+
+    with ThreadPoolExecutor(len(bodies)) as pool:
+        return list(pool.map(post, bodies))
+
+
+def test_twenty_parallel_creates_with_one_reference_id_make_one_return(database_url: str) -> None:
+    demo = load(Database(database_url))
+    headers = merchant_headers(demo)
+    body = return_body(
+        demo,
+        reference_id="RACE-1",
+        original_shipment_id=None,
+        inventory=[{"id": 1001, "quantity": 1, "requested_action": "Default"}],
+    )
+    with live_server(database_url, workers=2) as base:
+        responses = fire_together(f"{base}/2025-07/return", [body] * PARALLEL, headers)
+        statuses = Counter(r.status_code for r in responses)
+        assert statuses == {201: 1, 422: PARALLEL - 1}, statuses
+        assert all("RACE-1" in " ".join(r.json()["errors"]) for r in responses if r.status_code == 422)
+        listed = requests.get(f"{base}/2025-07/return", params={"ReferenceIds": "RACE-1"}, headers=headers)
+        assert len(listed.json()["items"]) == 1
+
+
+def test_parallel_returns_cannot_claim_more_units_than_shipped(database_url: str) -> None:
+    demo = load(Database(database_url))
+    headers = merchant_headers(demo)
+    shipped = {i["id"]: i["quantity"] for i in demo["shipments"]["regular"]["inventory"]}
+    bodies = [
+        return_body(
+            demo,
+            reference_id=f"UNIT-{n}",
+            inventory=[{"id": 1001, "quantity": 1, "requested_action": "Default"}],
+        )
+        for n in range(PARALLEL)
+    ]
+    with live_server(database_url, workers=2) as base:
+        responses = fire_together(f"{base}/2025-07/return", bodies, headers)
+        assert Counter(r.status_code for r in responses) == {
+            201: shipped[1001],
+            422: PARALLEL - shipped[1001],
+        }
+        listed = requests.get(
+            f"{base}/2025-07/return", params={"InventoryIds": "1001"}, headers=headers
+        ).json()
+        assert (
+            sum(i["quantity"] for r in listed["items"] for i in r["inventory"] if i["id"] == 1001)
+            == shipped[1001]
+        )

@@ -39,6 +39,9 @@ def api(request: pytest.FixtureRequest) -> Iterator[tuple[str, dict[str, str]]]:
         )
 
 
+# The import endpoint takes JSON lines: send the generated text as it is, like text/plain.
+schemathesis.serializer.alias("application/x-ndjson", "text/plain")
+
 # The schema is the app's own; the server under test is started per backend by the `api` fixture.
 schema = schemathesis.openapi.from_dict(create_app("sqlite://").openapi())
 # We supply a valid token ourselves; schemathesis must not count our Authorization as its input.

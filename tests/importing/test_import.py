@@ -70,3 +70,11 @@ def test_rest_import_for_a_merchant(client: Any, demo: dict[str, Any]) -> None:
     assert client.post("/homeward/v1/import", content=operator_only, headers=headers).status_code == 403
     broken = client.post("/homeward/v1/import", content='{"type": "product"}', headers=headers)
     assert broken.status_code == 400 and "line 1: id" in broken.json()["errors"]
+
+
+def test_rest_import_refuses_bytes_that_are_not_utf8(client: Any, demo: dict[str, Any]) -> None:
+    from tests.builders import auth
+
+    headers = {**auth(demo["token"]), "Content-Type": "application/x-ndjson"}
+    response = client.post("/homeward/v1/import", content=b"\xff\xfe{}", headers=headers)
+    assert response.status_code == 400

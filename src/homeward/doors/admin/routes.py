@@ -1,5 +1,6 @@
 """Homeward's own REST door for merchant data: the `homeward import` format over HTTP."""
 
+import contextlib
 import json
 
 from fastapi import APIRouter, Body, Depends
@@ -36,9 +37,7 @@ def import_records(
 ) -> ImportResult:
     text = body.strip()
     if text.startswith("["):  # a JSON array is accepted too, one record per element
-        try:
+        with contextlib.suppress(json.JSONDecodeError, TypeError):  # else parse() reports bad JSON
             text = "\n".join(json.dumps(record) for record in json.loads(text))
-        except (json.JSONDecodeError, TypeError):
-            pass  # parse() reports the line as invalid JSON
     summary = import_lines(db, text, tenant=principal.merchant_id)
     return ImportResult(imported=summary.counts)

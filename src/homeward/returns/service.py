@@ -28,22 +28,33 @@ def create_return(
 ) -> ReturnRecord:
     principal.require(Scope.RETURNS_WRITE)
     with db.write() as session:
-        channel = _writable_channel(session, principal, channel_id)
-        checked = _check(session, principal, request, excluding=None)
-        now = utcnow()
-        row = ReturnOrder(
-            merchant_id=principal.merchant_id,
-            channel_id=channel.id,
-            return_type=ReturnType.REGULAR.value,
-            status=ReturnStatus.AWAITING_ARRIVAL.value,
-            insert_date=now,
-            updated_at=now,
-        )
-        _apply(row, request, checked)
-        row.history.append(ReturnStatusEvent(status=row.status, occurred_at=now))
-        session.add(row)
-        _flush_unique(session, request.reference_id)
-        return _record(session, row)
+        return record_of(session, create_return_in(session, principal, channel_id, request))
+
+
+def create_return_in(
+    session: Session,
+    principal: Principal,
+    channel_id: int | None,
+    request: ReturnRequest,
+    return_type: ReturnType = ReturnType.REGULAR,
+) -> ReturnOrder:
+    """Create a return inside the caller's transaction, for use cases that do more in the same one."""
+    channel = _writable_channel(session, principal, channel_id)
+    checked = _check(session, principal, request, excluding=None)
+    now = utcnow()
+    row = ReturnOrder(
+        merchant_id=principal.merchant_id,
+        channel_id=channel.id,
+        return_type=return_type.value,
+        status=ReturnStatus.AWAITING_ARRIVAL.value,
+        insert_date=now,
+        updated_at=now,
+    )
+    _apply(row, request, checked)
+    row.history.append(ReturnStatusEvent(status=row.status, occurred_at=now))
+    session.add(row)
+    _flush_unique(session, request.reference_id)
+    return row
 
 
 def modify_return(
@@ -59,7 +70,7 @@ def modify_return(
         _apply(row, request, checked)
         row.updated_at = utcnow()
         _flush_unique(session, request.reference_id)
-        return _record(session, row)
+        return record_of(session, row)
 
 
 def cancel_return(db: Database, principal: Principal, channel_id: int | None, return_id: int) -> ReturnRecord:
@@ -70,7 +81,7 @@ def cancel_return(db: Database, principal: Principal, channel_id: int | None, re
         domain.ensure_changeable(row.status_enum, "cancelled")
         change_status(row, ReturnStatus.CANCELLED)
         session.flush()
-        return _record(session, row)
+        return record_of(session, row)
 
 
 def get_return(db: Database, principal: Principal, return_id: int) -> ReturnRecord:
@@ -79,7 +90,7 @@ def get_return(db: Database, principal: Principal, return_id: int) -> ReturnReco
         row = repository.get(session, principal.merchant_id, return_id)
         if row is None:
             raise _not_found(return_id)
-        return _record(session, row)
+        return record_of(session, row)
 
 
 def status_history(db: Database, principal: Principal, return_id: int) -> list[StatusEventRecord]:
@@ -265,7 +276,8 @@ def _flush_unique(session: Session, reference_id: str) -> None:
         raise _duplicate_reference(reference_id) from exc
 
 
-def _record(session: Session, row: ReturnOrder) -> ReturnRecord:
+def record_of(session: Session, row: ReturnOrder) -> ReturnRecord:
+    """The read model of one return, as every door sees it."""
     return _records(session, [row])[0]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import sys
 import time
 import traceback
@@ -57,7 +58,12 @@ def run_backend(backend: str, url: str) -> Iterator[Figure]:
         yield server_rss(server, backend, startup_rss_kb)
 
 
+def _stop_on_sigterm(signum: int, _frame: Any) -> None:
+    raise SystemExit(128 + signum)  # unwinds the finally blocks: servers stopped, databases dropped
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     backends = [b.strip() for b in os.environ.get("HOMEWARD_BENCH_BACKENDS", "sqlite,postgresql").split(",")]
     started = time.perf_counter()
     missed: list[str] = []

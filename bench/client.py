@@ -37,6 +37,19 @@ class Connection:
     async def request(
         self, method: str, target: str, headers: Mapping[str, str] | None = None, body: bytes = b""
     ) -> Response:
+        reused = self._writer is not None
+        try:
+            return await self._exchange(method, target, headers, body)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            await self.close()
+            if not reused:
+                raise
+            # The server may close an idle keep-alive connection; try once more on a fresh one.
+            return await self._exchange(method, target, headers, body)
+
+    async def _exchange(
+        self, method: str, target: str, headers: Mapping[str, str] | None, body: bytes
+    ) -> Response:
         if self._writer is None or self._reader is None:
             self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
         reader, writer = self._reader, self._writer

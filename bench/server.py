@@ -29,23 +29,30 @@ class Server:
         return self.process.pid
 
     def status_kb(self, field: str) -> int:
-        """A `kB` line of /proc/<pid>/status, e.g. VmRSS (resident now) or VmHWM (peak resident)."""
-        with open(f"/proc/{self.pid}/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith(f"{field}:"):
-                    return int(line.split()[1])
-        raise KeyError(field)
+        """A `kB` line of /proc/<pid>/status summed over the server's processes (one with --workers 1).
+
+        VmRSS is resident memory now, VmHWM the peak resident memory so far.
+        """
+        return sum(_status_kb(pid, field) for pid in self.processes())
+
+    def processes(self) -> list[int]:
+        """The server process and, should uvicorn ever fork workers, its children."""
+        with open(f"/proc/{self.pid}/task/{self.pid}/children", encoding="ascii") as children:
+            return [self.pid, *(int(pid) for pid in children.read().split())]
 
     def cpu_seconds(self) -> float:
-        """User + system CPU time of the whole process (all threads) so far."""
+        """User + system CPU time of the server process (all its threads) so far."""
         with open(f"/proc/{self.pid}/stat", encoding="ascii") as stat:
             fields = stat.read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
 
-    def children(self) -> list[int]:
-        path = f"/proc/{self.pid}/task/{self.pid}/children"
-        with open(path, encoding="ascii") as children:
-            return [int(pid) for pid in children.read().split()]
+
+def _status_kb(pid: int, field: str) -> int:
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1])
+    raise KeyError(field)
 
 
 def free_port() -> int:
@@ -70,6 +77,9 @@ def running_server(database_url: str, workers: int = 1, startup_timeout: float =
         try:
             _wait_until_up(process, f"http://127.0.0.1:{port}/healthz", startup_timeout, stderr)
             yield Server(process, "127.0.0.1", port)
+        except Exception:
+            print(f"server stderr (tail):\n{_tail(stderr)}", file=sys.stderr)
+            raise
         finally:
             process.terminate()
             try:
@@ -80,10 +90,11 @@ def running_server(database_url: str, workers: int = 1, startup_timeout: float =
 
 
 def _wait_until_up(process: subprocess.Popen[bytes], url: str, timeout: float, stderr: IO[bytes]) -> None:
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via an http_proxy
     deadline = time.monotonic() + timeout
     while True:
         try:
-            with urllib.request.urlopen(url, timeout=1) as response:
+            with direct.open(url, timeout=1) as response:
                 if response.status == 200:
                     return
         except (urllib.error.URLError, ConnectionError, TimeoutError):

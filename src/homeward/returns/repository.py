@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import TypeVar
 
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, selectinload
@@ -89,13 +90,21 @@ def list_offset(
     return rows, int(total)
 
 
+Named = TypeVar("Named", Channel, FulfillmentCenter, Merchant)
+
+
 def names_for(
     session: Session, rows: list[ReturnOrder]
 ) -> tuple[dict[int, str], dict[int, str], dict[int, str]]:
-    """Channel, fulfillment center and merchant names for a batch of returns, in three small queries."""
+    """Channel, fulfillment center and merchant names for a batch of returns.
 
-    def names(model: type[Channel | FulfillmentCenter | Merchant], ids: set[int]) -> dict[int, str]:
-        return {i: n for i, n in session.execute(select(model.id, model.name).where(model.id.in_(ids)))}
+    session.get answers from the identity map when the use case already loaded the row (as
+    create does), so only names not yet seen cost a query.
+    """
+
+    def names(model: type[Named], ids: set[int]) -> dict[int, str]:
+        found = {i: session.get(model, i) for i in ids}
+        return {i: row.name for i, row in found.items() if row is not None}
 
     return (
         names(Channel, {r.channel_id for r in rows}),

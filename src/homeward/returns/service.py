@@ -49,6 +49,7 @@ def create_return_in(
         status=ReturnStatus.AWAITING_ARRIVAL.value,
         insert_date=now,
         updated_at=now,
+        transactions=[],  # a new return has none; saying so spares a lazy load when it is read back
     )
     _apply(row, request, checked)
     row.history.append(ReturnStatusEvent(status=row.status, occurred_at=now))

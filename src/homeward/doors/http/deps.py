@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -17,7 +17,10 @@ bearer = HTTPBearer(auto_error=False, description="Personal access token: `Autho
 INT32_MAX = 2**31 - 1
 
 
-def get_db(request: Request) -> Database:
+# Dependencies that do no I/O are `async def` so FastAPI runs them inline, not via the thread pool.
+
+
+async def get_db(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
 
@@ -29,17 +32,17 @@ def current_principal(
         return authenticate(session, credentials.credentials if credentials else None)
 
 
-def requires(scope: Scope) -> Callable[..., Principal]:
+def requires(scope: Scope) -> Callable[..., Awaitable[Principal]]:
     """A dependency that authenticates the caller and insists on one scope (403 without it)."""
 
-    def dependency(principal: Principal = Depends(current_principal)) -> Principal:
+    async def dependency(principal: Principal = Depends(current_principal)) -> Principal:
         principal.require(scope)
         return principal
 
     return dependency
 
 
-def channel_id_header(
+async def channel_id_header(
     shipbob_channel_id: str | None = Header(
         None,
         alias="shipbob_channel_id",

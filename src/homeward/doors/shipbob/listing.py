@@ -67,7 +67,7 @@ def _date(name: str, text: str | None, errors: list[FieldError]) -> datetime | N
         return None
 
 
-def return_filter(
+async def return_filter(
     Ids: ListParam = Query(None, description="Return ids, comma separated"),
     IDs: ListParam = Query(None, description="Alias of Ids (1.0 spelling)"),
     ReferenceIds: ListParam = Query(None),

@@ -6,6 +6,7 @@ ApiError, a 1.0 ValidationProblemDetails or (later) an OMS error list.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -126,9 +127,28 @@ def install(app: FastAPI) -> None:
 
 
 def _methods_for(app: FastAPI, path: str) -> list[str]:
-    methods: set[str] = set()
-    for route in app.routes:
-        regex = getattr(route, "path_regex", None)
-        if regex is not None and regex.match(path):
-            methods |= set(getattr(route, "methods", None) or ())
-    return sorted(methods)
+    """Methods the OpenAPI document lists for a concrete path (what Allow must say on a 405)."""
+    index: list[tuple[re.Pattern[str], str]] | None = getattr(app.state, "allow_index", None)
+    if index is None:
+        index = [
+            (_path_regex(template, operation), method.upper())
+            for template, operations in app.openapi().get("paths", {}).items()
+            for method, operation in operations.items()
+        ]
+        app.state.allow_index = index
+    return sorted({method for regex, method in index if regex.match(path)})
+
+
+def _path_regex(template: str, operation: dict[str, Any]) -> re.Pattern[str]:
+    """`/return/{id}:cancel` -> a regex; integer path parameters match digits only, as routing does."""
+    integers = {
+        p["name"]
+        for p in operation.get("parameters", [])
+        if p.get("in") == "path" and p.get("schema", {}).get("type") == "integer"
+    }
+    pattern, last = "^", 0
+    for found in re.finditer(r"\{([^}:]+)(?::[^}]*)?\}", template):
+        pattern += re.escape(template[last : found.start()])
+        pattern += "[0-9]+" if found.group(1) in integers else "[^/]+"
+        last = found.end()
+    return re.compile(pattern + re.escape(template[last:]) + "$")

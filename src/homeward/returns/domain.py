@@ -13,6 +13,9 @@ from enum import StrEnum
 
 from homeward.catalog.domain import ReturnAction, ReturnPreference
 from homeward.kit.errors import FieldError, RuleViolation
+from homeward.returns import order_items, refunds
+from homeward.returns.order_items import OrderItemFacts, OrderItemLine
+from homeward.returns.refunds import RefundTerms
 
 REFERENCE_ID_MAX = 46
 
@@ -113,6 +116,13 @@ class ReturnLine:
     requested_action: RequestedAction = RequestedAction.DEFAULT
     lot_number: str | None = None
     lot_date: datetime | None = None
+    # Set when the door named the order item (shipment line) rather than the inventory id.
+    order_item: OrderItemLine | None = None
+
+    @property
+    def expected_units(self) -> int:
+        """Units the warehouse should receive: none for a line kept on the return but rejected."""
+        return self.quantity if self.order_item is None or self.order_item.expects_units else 0
 
 
 @dataclass(frozen=True)
@@ -124,6 +134,7 @@ class ReturnRequest:
     lines: tuple[ReturnLine, ...]
     original_shipment_id: int | None = None
     tracking_number: str | None = None
+    refund: RefundTerms | None = None
 
 
 @dataclass(frozen=True)
@@ -146,6 +157,8 @@ class ShipmentFacts:
     # Units of each inventory id that other open returns of this shipment already hold.
     held_by_open_returns: dict[int, int] = field(default_factory=dict)
     bundle_parent_sku: dict[int, str] = field(default_factory=dict)
+    # Lines of this shipment by id, gathered when the request names order items.
+    order_items: dict[int, OrderItemFacts] = field(default_factory=dict)
 
 
 def check_request(
@@ -184,6 +197,7 @@ def check_request(
     seen = Counter(line.inventory_id for line in request.lines)
     for index, line in enumerate(request.lines):
         errors.extend(_check_line(index, line, seen, items, shipment))
+    errors.extend(_check_refund(request, shipment))
     if errors:
         raise RuleViolation("The return request breaks one or more rules", errors)
 
@@ -225,6 +239,14 @@ def _check_line(
             )
         ]
     held = shipment.held_by_open_returns.get(line.inventory_id, 0)
+    if line.order_item is not None:
+        return order_items.check_line(
+            where,
+            line.order_item,
+            shipment.order_items.get(line.order_item.order_item_id),
+            shipment_id=shipment.shipment_id,
+            inventory_left=shipped - held,
+        )
     if line.quantity > shipped - held:
         return [
             FieldError(
@@ -234,3 +256,11 @@ def _check_line(
             )
         ]
     return []
+
+
+def _check_refund(request: ReturnRequest, shipment: ShipmentFacts | None) -> list[FieldError]:
+    named = [line.order_item for line in request.lines]
+    if request.refund is None and not any(named):
+        return []
+    facts = shipment.order_items if shipment else {}
+    return refunds.check_refund(request.refund, order_items.refund_lines(named, facts))

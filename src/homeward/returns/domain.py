@@ -135,6 +135,9 @@ class ReturnRequest:
     original_shipment_id: int | None = None
     tracking_number: str | None = None
     refund: RefundTerms | None = None
+    # What the caller believes the original shipment's order is, when it says (order-item doors).
+    order_id: int | None = None
+    store_order_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,8 @@ class ShipmentFacts:
     bundle_parent_sku: dict[int, str] = field(default_factory=dict)
     # Lines of this shipment by id, gathered when the request names order items.
     order_items: dict[int, OrderItemFacts] = field(default_factory=dict)
+    order_id: int | None = None
+    store_order_id: str | None = None
 
 
 def check_request(
@@ -194,6 +199,8 @@ def check_request(
             errors.append(
                 FieldError("original_shipment_id", f"shipment {shipment.shipment_id} has not shipped yet")
             )
+    if shipment is not None:
+        errors.extend(_check_order_agrees(request, shipment))
     seen = Counter(line.inventory_id for line in request.lines)
     for index, line in enumerate(request.lines):
         errors.extend(_check_line(index, line, seen, items, shipment))
@@ -256,6 +263,28 @@ def _check_line(
             )
         ]
     return []
+
+
+def _check_order_agrees(request: ReturnRequest, shipment: ShipmentFacts) -> list[FieldError]:
+    """Order references a caller sends must be those of the shipment the return comes from."""
+    errors = []
+    if request.order_id is not None and request.order_id != shipment.order_id:
+        errors.append(
+            FieldError(
+                "order_id",
+                f"order {request.order_id} is not the order of shipment {shipment.shipment_id} "
+                f"({shipment.order_id})",
+            )
+        )
+    if request.store_order_id is not None and request.store_order_id != shipment.store_order_id:
+        errors.append(
+            FieldError(
+                "store_order_id",
+                f"'{request.store_order_id}' is not the store order id of shipment {shipment.shipment_id} "
+                f"('{shipment.store_order_id}')",
+            )
+        )
+    return errors
 
 
 def _check_refund(request: ReturnRequest, shipment: ShipmentFacts | None) -> list[FieldError]:

@@ -83,7 +83,7 @@ class Origin:
 
 def resolve(request: OrderItemReturn, facts: dict[int, OrderItemFacts]) -> Origin:
     """The one shipment the items come from, or a RuleViolation naming every item that does not
-    resolve and every order reference that disagrees (refund terms are judged alongside)."""
+    resolve (refund terms are judged alongside). The rest is check_request's, on the resolved return."""
     errors: list[FieldError] = []
     if not request.items:
         errors.append(FieldError("inventory", "must list at least one order item"))
@@ -121,38 +121,11 @@ def resolve(request: OrderItemReturn, facts: dict[int, OrderItemFacts]) -> Origi
                 "shipment, so return each shipment's items separately",
             )
         )
-    origin = _origin(request, facts, shipments, errors)
-    if errors:
+    if errors or len(shipments) != 1:
         errors.extend(refunds.check_refund(request.refund, refund_lines(request.items, facts)))
         raise RuleViolation("The return request breaks one or more rules", errors)
-    assert origin is not None  # no error means exactly one shipment was found
-    return origin
-
-
-def _origin(
-    request: OrderItemReturn,
-    facts: dict[int, OrderItemFacts],
-    shipments: Counter[int],
-    errors: list[FieldError],
-) -> Origin | None:
-    if len(shipments) != 1:
-        return None
     shipment_id = next(iter(shipments))
     fact = next(f for f in facts.values() if f.shipment_id == shipment_id)
-    if request.order_id is not None and request.order_id != fact.order_id:
-        errors.append(
-            FieldError(
-                "order_id", f"order {request.order_id} is not the order of these items ({fact.order_id})"
-            )
-        )
-    if request.store_order_id is not None and request.store_order_id != fact.store_order_id:
-        errors.append(
-            FieldError(
-                "store_order_id",
-                f"'{request.store_order_id}' is not the store order id of these items' order "
-                f"('{fact.store_order_id}')",
-            )
-        )
     fc = request.fulfillment_center_id
     return Origin(
         shipment_id=shipment_id,

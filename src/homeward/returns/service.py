@@ -87,6 +87,8 @@ def create_order_item_return_in(
         lines=lines,
         original_shipment_id=origin.shipment_id,
         refund=request.refund,
+        order_id=request.order_id,
+        store_order_id=request.store_order_id,
     )
     return create_return_in(
         session, principal, origin.channel_id or _first_channel(session, principal), resolved
@@ -307,6 +309,8 @@ def _shipment_facts(
         shipped_quantity=shipped,
         held_by_open_returns=repository.units_held_by_open_returns(session, shipment.id, excluding=excluding),
         bundle_parent_sku=bundle_parents,
+        order_id=shipment.order_id,
+        store_order_id=shipment.order.store_order_id,
         order_items=(
             repository.order_item_facts(session, order_items_of, shipment_id=shipment.id, excluding=excluding)
             if order_items_of is not None

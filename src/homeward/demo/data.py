@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from homeward.auth.domain import Scope
 from homeward.auth.models import AccessToken
@@ -17,12 +18,20 @@ from homeward.auth.service import create_token
 from homeward.catalog.models import FulfillmentCenter
 from homeward.db import Database
 from homeward.importing.service import import_lines
-from homeward.orders.models import Shipment
+from homeward.orders.models import Shipment, ShipmentLineSerial
 
 MERCHANT, OTHER_MERCHANT = 1, 2
 CHANNEL, OTHER_CHANNEL = 11, 21
 DEMO_TOKEN_PREFIX = "demo:"
-CASES = {"regular": 7001, "hazmat": 7002, "bundle": 7003, "lot": 7004, "unshipped": 7005, "other": 8001}
+CASES = {
+    "regular": 7001,
+    "hazmat": 7002,
+    "bundle": 7003,
+    "lot": 7004,
+    "unshipped": 7005,
+    "serialized": 7006,
+    "other": 8001,
+}
 BUNDLE_ID = 1004
 
 _US = {
@@ -159,6 +168,7 @@ def _records() -> list[dict[str, Any]]:
         product(
             1006, MERCHANT, "BAR-PROTEIN-CHOC", "Chocolate Protein Bar", "0.060", ineligible_category="food"
         ),
+        product(1007, MERCHANT, "EARBUDS-WL", "Wireless Earbuds", "0.100"),
         product(2001, OTHER_MERCHANT, "WIDGET-STD", "Standard Widget", "1.200"),
         order(
             5001,
@@ -168,7 +178,10 @@ def _records() -> list[dict[str, Any]]:
             CASES["regular"],
             "Shipped",
             "1Z999AA10123456784",
-            [{"inventory_id": 1001, "quantity": 2}, {"inventory_id": 1002, "quantity": 1}],
+            [
+                {"inventory_id": 1001, "quantity": 2, "unit_price": "19.99"},
+                {"inventory_id": 1002, "quantity": 1, "unit_price": "12.50"},
+            ],
         ),
         order(
             5002,
@@ -218,6 +231,23 @@ def _records() -> list[dict[str, Any]]:
             [{"inventory_id": 1001, "quantity": 1}],
         ),
         order(
+            5006,
+            MERCHANT,
+            CHANNEL,
+            "ACME-1006",
+            CASES["serialized"],
+            "Shipped",
+            "1Z999AA10123456836",
+            [
+                {
+                    "inventory_id": 1007,
+                    "quantity": 2,
+                    "unit_price": "59.00",
+                    "serial_numbers": ["830001", "830002"],
+                }
+            ],
+        ),
+        order(
             6001,
             OTHER_MERCHANT,
             OTHER_CHANNEL,
@@ -248,7 +278,9 @@ def load(db: Database) -> dict[str, Any]:
         other = create_token(session, OTHER_MERCHANT, everything, f"{DEMO_TOKEN_PREFIX}other merchant")
         fcs = session.scalars(select(FulfillmentCenter).order_by(FulfillmentCenter.id)).all()
         shipments = {
-            case: _shipment(session.get(Shipment, sid)) for case, sid in CASES.items() if case != "other"
+            case: _shipment(session, session.get(Shipment, sid))
+            for case, sid in CASES.items()
+            if case != "other"
         }
         shipments["bundle"]["bundle_inventory_id"] = BUNDLE_ID
         return {
@@ -260,12 +292,17 @@ def load(db: Database) -> dict[str, Any]:
             "other_channel_id": OTHER_CHANNEL,
             "fulfillment_centers": [{"id": fc.id, "name": fc.name, "country": fc.country} for fc in fcs],
             "shipments": shipments,
-            "other_shipment": _shipment(session.get(Shipment, CASES["other"])),
+            "other_shipment": _shipment(session, session.get(Shipment, CASES["other"])),
         }
 
 
-def _shipment(row: Shipment | None) -> dict[str, Any]:
+def _shipment(session: Session, row: Shipment | None) -> dict[str, Any]:
     assert row is not None, "demo shipments are imported just above"
+    serials = session.execute(
+        select(ShipmentLineSerial.shipment_line_id, ShipmentLineSerial.serial_number)
+        .where(ShipmentLineSerial.shipment_line_id.in_([line.id for line in row.lines]))
+        .order_by(ShipmentLineSerial.serial_number)
+    ).all()
     return {
         "id": row.id,
         "store_order_id": row.order.store_order_id,
@@ -278,6 +315,8 @@ def _shipment(row: Shipment | None) -> dict[str, Any]:
                 "quantity": line.quantity,
                 "order_item_id": line.id,
                 "lot_number": line.lot_number,
+                "unit_price": str(line.unit_price) if line.unit_price is not None else None,
+                "serial_numbers": [serial for line_id, serial in serials if line_id == line.id],
             }
             for line in row.lines
         ],

@@ -79,11 +79,20 @@ class Recipient(_Line):
     country: CleanStr = Field("US", pattern=r"^[A-Z]{2}$")
 
 
+SerialNumber = Annotated[CleanStr, Field(min_length=1, max_length=100)]
+
+
 class ShipmentLineIn(_Line):
     inventory_id: Id32
     quantity: int = Field(ge=1, le=1_000_000)
     lot_number: CleanStr | None = Field(None, max_length=100)
     lot_expiration: date | None = None
+    unit_price: Decimal | None = Field(
+        None, ge=0, le=Decimal("999999999999.99"), decimal_places=2, description="What one unit sold for"
+    )
+    serial_numbers: list[SerialNumber] = Field(
+        default_factory=list, max_length=10_000, description="Serials shipped; at most one per unit"
+    )
 
 
 class ShipmentIn(_Line):

@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import select, text
+from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from homeward.catalog.models import BundleComponent, FulfillmentCenter, Product
@@ -18,7 +18,7 @@ from homeward.db import Database
 from homeward.doors.http.errors import field_path
 from homeward.importing import format as fmt
 from homeward.kit.errors import FieldError, Forbidden, InvalidInput, RuleViolation
-from homeward.orders.models import Order, Shipment, ShipmentLine
+from homeward.orders.models import Order, Shipment, ShipmentLine, ShipmentLineSerial
 from homeward.tenants.models import Channel, Merchant
 
 _adapter: TypeAdapter[fmt.ImportLine] = TypeAdapter(fmt.ImportLine)
@@ -228,7 +228,25 @@ class _Importer:
                 number, f"inventory {item.inventory_id} is not a product of merchant {shipment.merchant_id}"
             )
             return
+        if len(set(item.serial_numbers)) != len(item.serial_numbers):
+            self.fail(number, f"inventory {item.inventory_id}: a serial number is listed more than once")
+            return
+        if len(item.serial_numbers) > item.quantity:
+            self.fail(
+                number,
+                f"inventory {item.inventory_id}: {len(item.serial_numbers)} serial numbers for "
+                f"{item.quantity} unit(s)",
+            )
+            return
         if product.is_bundle:
+            if item.unit_price is not None or item.serial_numbers:
+                # A bundle ships as its components; its price and serials cannot be split among them.
+                self.fail(
+                    number,
+                    f"inventory {item.inventory_id} is a bundle: unit_price and serial_numbers "
+                    "belong on lines of single items",
+                )
+                return
             for component in product.components:
                 self._upsert_line(
                     shipment,
@@ -262,4 +280,19 @@ class _Importer:
         row = row or ShipmentLine(shipment_id=shipment.id)
         row.inventory_id, row.quantity, row.bundle_inventory_id = inventory_id, quantity, bundle_id
         row.lot_number, row.lot_expiration = item.lot_number, item.lot_expiration
+        row.unit_price = item.unit_price if bundle_id is None else None
         self.session.add(row)
+        self.session.flush()
+        self._replace_serials(row, item.serial_numbers if bundle_id is None else [])
+
+    def _replace_serials(self, line: ShipmentLine, serials: list[str]) -> None:
+        """A re-import states the line's serials in full: the old set is replaced."""
+        existing = set(
+            self.session.scalars(
+                select(ShipmentLineSerial.serial_number).where(ShipmentLineSerial.shipment_line_id == line.id)
+            )
+        )
+        if existing == set(serials):
+            return
+        self.session.execute(delete(ShipmentLineSerial).where(ShipmentLineSerial.shipment_line_id == line.id))
+        self.session.add_all(ShipmentLineSerial(shipment_line_id=line.id, serial_number=s) for s in serials)

@@ -1,11 +1,12 @@
 """Outbound orders and their shipments: what a return can come back from."""
 
 from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from homeward.kit.orm import Base, UTCDateTime
+from homeward.kit.orm import Base, Money, UTCDateTime
 from homeward.orders.domain import ShipmentStatus
 
 
@@ -61,5 +62,19 @@ class ShipmentLine(Base):
     lot_number: Mapped[str | None] = mapped_column(String(100), default=None)
     lot_expiration: Mapped[date | None] = mapped_column(Date, default=None)
     bundle_inventory_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"), default=None)
+    unit_price: Mapped[Decimal | None] = mapped_column(Money(), default=None)  # what one unit sold for
 
     shipment: Mapped[Shipment] = relationship(back_populates="lines")
+
+
+class ShipmentLineSerial(Base):
+    """A serial number shipped on a shipment line; when a line has any, only those can come back."""
+
+    __tablename__ = "shipment_line_serials"
+    __table_args__ = (UniqueConstraint("shipment_line_id", "serial_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shipment_line_id: Mapped[int] = mapped_column(
+        ForeignKey("shipment_lines.id", ondelete="CASCADE"), index=True
+    )
+    serial_number: Mapped[str] = mapped_column(String(100))

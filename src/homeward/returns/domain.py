@@ -13,6 +13,9 @@ from enum import StrEnum
 
 from homeward.catalog.domain import ReturnAction, ReturnPreference
 from homeward.kit.errors import FieldError, RuleViolation
+from homeward.returns import order_items, refunds
+from homeward.returns.order_items import OrderItemFacts, OrderItemLine
+from homeward.returns.refunds import RefundTerms
 
 REFERENCE_ID_MAX = 46
 
@@ -113,6 +116,13 @@ class ReturnLine:
     requested_action: RequestedAction = RequestedAction.DEFAULT
     lot_number: str | None = None
     lot_date: datetime | None = None
+    # Set when the door named the order item (shipment line) rather than the inventory id.
+    order_item: OrderItemLine | None = None
+
+    @property
+    def expected_units(self) -> int:
+        """Units the warehouse should receive: none for a line kept on the return but rejected."""
+        return self.quantity if self.order_item is None or self.order_item.expects_units else 0
 
 
 @dataclass(frozen=True)
@@ -124,6 +134,10 @@ class ReturnRequest:
     lines: tuple[ReturnLine, ...]
     original_shipment_id: int | None = None
     tracking_number: str | None = None
+    refund: RefundTerms | None = None
+    # What the caller believes the original shipment's order is, when it says (order-item doors).
+    order_id: int | None = None
+    store_order_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -146,6 +160,10 @@ class ShipmentFacts:
     # Units of each inventory id that other open returns of this shipment already hold.
     held_by_open_returns: dict[int, int] = field(default_factory=dict)
     bundle_parent_sku: dict[int, str] = field(default_factory=dict)
+    # Lines of this shipment by id, gathered when the request names order items.
+    order_items: dict[int, OrderItemFacts] = field(default_factory=dict)
+    order_id: int | None = None
+    store_order_id: str | None = None
 
 
 def check_request(
@@ -181,9 +199,12 @@ def check_request(
             errors.append(
                 FieldError("original_shipment_id", f"shipment {shipment.shipment_id} has not shipped yet")
             )
+    if shipment is not None:
+        errors.extend(_check_order_agrees(request, shipment))
     seen = Counter(line.inventory_id for line in request.lines)
     for index, line in enumerate(request.lines):
         errors.extend(_check_line(index, line, seen, items, shipment))
+    errors.extend(_check_refund(request, shipment))
     if errors:
         raise RuleViolation("The return request breaks one or more rules", errors)
 
@@ -225,6 +246,14 @@ def _check_line(
             )
         ]
     held = shipment.held_by_open_returns.get(line.inventory_id, 0)
+    if line.order_item is not None:
+        return order_items.check_line(
+            where,
+            line.order_item,
+            shipment.order_items.get(line.order_item.order_item_id),
+            shipment_id=shipment.shipment_id,
+            inventory_left=shipped - held,
+        )
     if line.quantity > shipped - held:
         return [
             FieldError(
@@ -234,3 +263,33 @@ def _check_line(
             )
         ]
     return []
+
+
+def _check_order_agrees(request: ReturnRequest, shipment: ShipmentFacts) -> list[FieldError]:
+    """Order references a caller sends must be those of the shipment the return comes from."""
+    errors = []
+    if request.order_id is not None and request.order_id != shipment.order_id:
+        errors.append(
+            FieldError(
+                "order_id",
+                f"order {request.order_id} is not the order of shipment {shipment.shipment_id} "
+                f"({shipment.order_id})",
+            )
+        )
+    if request.store_order_id is not None and request.store_order_id != shipment.store_order_id:
+        errors.append(
+            FieldError(
+                "store_order_id",
+                f"'{request.store_order_id}' is not the store order id of shipment {shipment.shipment_id} "
+                f"('{shipment.store_order_id}')",
+            )
+        )
+    return errors
+
+
+def _check_refund(request: ReturnRequest, shipment: ShipmentFacts | None) -> list[FieldError]:
+    named = [line.order_item for line in request.lines]
+    if request.refund is None and not any(named):
+        return []
+    facts = shipment.order_items if shipment else {}
+    return refunds.check_refund(request.refund, order_items.refund_lines(named, facts))

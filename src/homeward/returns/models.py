@@ -3,7 +3,7 @@
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from homeward.kit.orm import Base, Money, UTCDateTime
@@ -78,6 +78,11 @@ class ReturnItem(Base):
     lot_number: Mapped[str | None] = mapped_column(String(100), default=None)
     lot_date: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     bundle_parent_sku: Mapped[str | None] = mapped_column(String(100), default=None)
+    # The shipment line the units come from: named by order-item doors, inferred when unambiguous.
+    order_item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("shipment_lines.id"), default=None, index=True
+    )
+    reason_code: Mapped[str | None] = mapped_column(String(40), default=None)  # returns.reasons
 
     return_order: Mapped[ReturnOrder] = relationship(back_populates="items")
 
@@ -100,3 +105,24 @@ class ReturnTransaction(Base):
     return_id: Mapped[int] = mapped_column(ForeignKey("return_orders.id", ondelete="CASCADE"), index=True)
     transaction_type: Mapped[str] = mapped_column(String(40))
     amount: Mapped[Decimal] = mapped_column(Money())
+
+
+class ReturnedUnit(Base):
+    """A unit an open return holds, by serial number and/or the caller's unit id.
+
+    The unique constraints make "one unit on one open return" hold even between concurrent
+    requests; cancelling a return deletes its rows, giving the units back.
+    """
+
+    __tablename__ = "returned_units"
+    __table_args__ = (
+        UniqueConstraint("order_item_id", "serial_number"),
+        UniqueConstraint("order_item_id", "unit_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    return_id: Mapped[int] = mapped_column(ForeignKey("return_orders.id", ondelete="CASCADE"), index=True)
+    return_item_id: Mapped[int] = mapped_column(ForeignKey("return_items.id", ondelete="CASCADE"), index=True)
+    order_item_id: Mapped[int] = mapped_column(ForeignKey("shipment_lines.id"))
+    unit_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    serial_number: Mapped[str | None] = mapped_column(String(100), default=None)

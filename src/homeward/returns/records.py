@@ -21,6 +21,9 @@ class ReturnItemRecord:
     lot_number: str | None
     lot_date: datetime | None
     bundle_parent_sku: str | None
+    item_id: int = 0
+    order_item_id: int | None = None  # the shipment line the units come from, when known
+    reason_code: str | None = None  # returns.reasons catalog entry
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,9 @@ def to_record(row: ReturnOrder, *, channel_name: str, fc_name: str, merchant_nam
                 lot_number=i.lot_number,
                 lot_date=i.lot_date,
                 bundle_parent_sku=i.bundle_parent_sku,
+                item_id=i.id,
+                order_item_id=i.order_item_id,
+                reason_code=i.reason_code,
             )
             for i in row.items
         ),

@@ -10,8 +10,11 @@ from sqlalchemy.orm import Session, selectinload
 
 from homeward.catalog.models import FulfillmentCenter
 from homeward.kit.pagination import Cursor
+from homeward.orders.models import Order, Shipment, ShipmentLine, ShipmentLineSerial
 from homeward.returns.listing import ReturnFilter
-from homeward.returns.models import ReturnItem, ReturnOrder
+from homeward.returns.models import ReturnedUnit, ReturnItem, ReturnOrder
+from homeward.returns.order_items import OrderItemFacts
+from homeward.returns.units import UnitsHeld
 from homeward.tenants.models import Channel, Merchant
 
 
@@ -58,6 +61,94 @@ def units_held_by_open_returns(
     for inventory_id, quantity in session.execute(query):
         held[inventory_id] = int(quantity)
     return dict(held)
+
+
+def order_item_facts(
+    session: Session,
+    merchant_id: int,
+    *,
+    ids: set[int] | None = None,
+    shipment_id: int | None = None,
+    excluding: int | None = None,
+) -> dict[int, OrderItemFacts]:
+    """The merchant's shipment lines by id (those named, or a shipment's), with what open returns
+    (but `excluding`) already hold of each. Another merchant's lines are simply not there."""
+    query = (
+        select(ShipmentLine, Shipment, Order)
+        .join(Shipment, Shipment.id == ShipmentLine.shipment_id)
+        .join(Order, Order.id == Shipment.order_id)
+        .where(Shipment.merchant_id == merchant_id)
+    )
+    if ids is not None:
+        query = query.where(ShipmentLine.id.in_(ids))
+    if shipment_id is not None:
+        query = query.where(ShipmentLine.shipment_id == shipment_id)
+    rows = session.execute(query).all()
+    line_ids = [line.id for line, _, _ in rows]
+    if not line_ids:
+        return {}
+    serials: dict[int, set[str]] = defaultdict(set)
+    for line_id, serial in session.execute(
+        select(ShipmentLineSerial.shipment_line_id, ShipmentLineSerial.serial_number).where(
+            ShipmentLineSerial.shipment_line_id.in_(line_ids)
+        )
+    ):
+        serials[line_id].add(serial)
+    held, units = _order_item_usage(session, line_ids, excluding)
+    return {
+        line.id: OrderItemFacts(
+            order_item_id=line.id,
+            shipment_id=shipment.id,
+            order_id=order.id,
+            store_order_id=order.store_order_id,
+            channel_id=order.channel_id,
+            fulfillment_center_id=shipment.fulfillment_center_id,
+            inventory_id=line.inventory_id,
+            quantity=line.quantity,
+            lot_number=line.lot_number,
+            unit_price=line.unit_price,
+            serials_shipped=frozenset(serials[line.id]),
+            held=held.get(line.id, 0),
+            units_held=units.get(line.id, UnitsHeld()),
+        )
+        for line, shipment, order in rows
+    }
+
+
+def _order_item_usage(
+    session: Session, line_ids: list[int], excluding: int | None
+) -> tuple[dict[int, int], dict[int, UnitsHeld]]:
+    """Units per order item on open returns, and the identified units among them."""
+    from homeward.returns.domain import ReturnStatus
+
+    held_query = (
+        select(ReturnItem.order_item_id, func.sum(ReturnItem.quantity))
+        .join(ReturnOrder, ReturnOrder.id == ReturnItem.return_id)
+        .where(
+            ReturnItem.order_item_id.in_(line_ids),
+            ReturnOrder.status != ReturnStatus.CANCELLED.value,
+        )
+        .group_by(ReturnItem.order_item_id)
+    )
+    units_query = select(ReturnedUnit.order_item_id, ReturnedUnit.unit_id, ReturnedUnit.serial_number).where(
+        ReturnedUnit.order_item_id.in_(line_ids)
+    )
+    if excluding is not None:
+        held_query = held_query.where(ReturnOrder.id != excluding)
+        units_query = units_query.where(ReturnedUnit.return_id != excluding)
+    held = {line_id: int(quantity) for line_id, quantity in session.execute(held_query) if line_id}
+    serials: dict[int, set[str]] = defaultdict(set)
+    unit_ids: dict[int, set[int]] = defaultdict(set)
+    for line_id, unit_id, serial in session.execute(units_query):
+        if unit_id is not None:
+            unit_ids[line_id].add(unit_id)
+        if serial is not None:
+            serials[line_id].add(serial)
+    units = {
+        line_id: UnitsHeld(frozenset(serials[line_id]), frozenset(unit_ids[line_id]))
+        for line_id in set(serials) | set(unit_ids)
+    }
+    return held, units
 
 
 def list_page(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from homeward.auth.domain import Principal, Scope
 from homeward.catalog.models import FulfillmentCenter, Product
@@ -15,10 +15,11 @@ from homeward.kit.clock import utcnow
 from homeward.kit.errors import FieldError, Forbidden, InvalidInput, NotFound, RuleViolation
 from homeward.kit.pagination import Cursor, Page, paginate
 from homeward.orders.models import Shipment
-from homeward.returns import domain, repository
-from homeward.returns.domain import ReturnRequest, ReturnStatus, ReturnType
+from homeward.returns import domain, order_items, repository
+from homeward.returns.domain import ReturnLine, ReturnRequest, ReturnStatus, ReturnType
 from homeward.returns.listing import ReturnFilter
-from homeward.returns.models import ReturnItem, ReturnOrder, ReturnStatusEvent
+from homeward.returns.models import ReturnedUnit, ReturnItem, ReturnOrder, ReturnStatusEvent
+from homeward.returns.order_items import OrderItemFacts, OrderItemReturn
 from homeward.returns.records import ReturnRecord, StatusEventRecord, to_record
 from homeward.tenants.models import Channel
 
@@ -55,6 +56,57 @@ def create_return_in(
     row.history.append(ReturnStatusEvent(status=row.status, occurred_at=now))
     session.add(row)
     _flush_unique(session, request.reference_id)
+    _claim_units(session, row, request)
+    return row
+
+
+def create_order_item_return_in(
+    session: Session, principal: Principal, request: OrderItemReturn
+) -> ReturnOrder:
+    """Create a return named by order items (shipment lines) inside the caller's transaction.
+
+    The items tell the shipment, inventory ids and lots; the return goes to the order's channel
+    (else the merchant's first) and, unless told otherwise, to the fulfillment center it left from.
+    """
+    principal.require(Scope.RETURNS_WRITE)
+    facts = repository.order_item_facts(
+        session, principal.merchant_id, ids={item.order_item_id for item in request.items}
+    )
+    origin = order_items.resolve(request, facts)
+    lines = tuple(
+        ReturnLine(
+            inventory_id=facts[item.order_item_id].inventory_id,
+            quantity=item.quantity,
+            lot_number=facts[item.order_item_id].lot_number,
+            order_item=item,
+        )
+        for item in request.items
+    )
+    resolved = ReturnRequest(
+        reference_id=request.reference_id,
+        fulfillment_center_id=origin.fulfillment_center_id,
+        lines=lines,
+        original_shipment_id=origin.shipment_id,
+        refund=request.refund,
+        order_id=request.order_id,
+        store_order_id=request.store_order_id,
+    )
+    return create_return_in(
+        session, principal, origin.channel_id or _first_channel(session, principal), resolved
+    )
+
+
+def order_item_facts(session: Session, principal: Principal, ids: set[int]) -> dict[int, OrderItemFacts]:
+    """The caller's order items (shipment lines) by id, for use cases that describe them."""
+    return repository.order_item_facts(session, principal.merchant_id, ids=ids)
+
+
+def get_return_in(session: Session, principal: Principal, return_id: int) -> ReturnOrder:
+    """One of the caller's returns inside the caller's transaction; NotFound for anyone else's."""
+    principal.require(Scope.RETURNS_READ)
+    row = repository.get(session, principal.merchant_id, return_id)
+    if row is None:
+        raise _not_found(return_id)
     return row
 
 
@@ -140,6 +192,8 @@ def change_status(row: ReturnOrder, target: ReturnStatus) -> None:
     row.updated_at = now
     if target is ReturnStatus.COMPLETED:
         row.completed_date = now
+    if target is ReturnStatus.CANCELLED:
+        _release_units(row)
     row.history.append(ReturnStatusEvent(status=target.value, occurred_at=now))
 
 
@@ -152,6 +206,15 @@ def _writable_channel(session: Session, principal: Principal, channel_id: int | 
             "shipbob_channel_id header is required", [FieldError("shipbob_channel_id", "header is required")]
         )
     return _owned_channel(session, principal, channel_id)
+
+
+def _first_channel(session: Session, principal: Principal) -> int:
+    channel_id = session.scalar(
+        select(Channel.id).where(Channel.merchant_id == principal.merchant_id).order_by(Channel.id).limit(1)
+    )
+    if channel_id is None:
+        raise RuleViolation("This merchant has no channel to file the return under")
+    return channel_id
 
 
 def _owned_channel(session: Session, principal: Principal, channel_id: int) -> Channel:
@@ -207,7 +270,9 @@ def _check(
         )
         for p in products.values()
     }
-    shipment_facts = _shipment_facts(session, shipment, excluding)
+    shipment_facts = _shipment_facts(
+        session, shipment, excluding, principal.merchant_id if _names_order_items(request) else None
+    )
     domain.check_request(
         request,
         fulfillment_center_exists=session.get(FulfillmentCenter, request.fulfillment_center_id) is not None,
@@ -220,9 +285,15 @@ def _check(
     return _Checked(shipment, shipment_facts, products)
 
 
+def _names_order_items(request: ReturnRequest) -> bool:
+    return any(line.order_item is not None for line in request.lines)
+
+
 def _shipment_facts(
-    session: Session, shipment: Shipment | None, excluding: int | None
+    session: Session, shipment: Shipment | None, excluding: int | None, order_items_of: int | None = None
 ) -> domain.ShipmentFacts | None:
+    """What the rules need of the shipment; its lines as order items too when `order_items_of`
+    (the merchant) is given. Called with the shipment locked, so what others hold is current."""
     if shipment is None:
         return None
     shipped: dict[int, int] = {}
@@ -239,6 +310,13 @@ def _shipment_facts(
         shipped_quantity=shipped,
         held_by_open_returns=repository.units_held_by_open_returns(session, shipment.id, excluding=excluding),
         bundle_parent_sku=bundle_parents,
+        order_id=shipment.order_id,
+        store_order_id=shipment.order.store_order_id,
+        order_items=(
+            repository.order_item_facts(session, order_items_of, shipment_id=shipment.id, excluding=excluding)
+            if order_items_of is not None
+            else {}
+        ),
     )
 
 
@@ -258,15 +336,58 @@ def _apply(row: ReturnOrder, request: ReturnRequest, checked: _Checked) -> None:
             ReturnItem(
                 inventory_id=line.inventory_id,
                 name=product.name,
-                quantity=line.quantity,
+                quantity=line.expected_units,
                 action=resolved.action.value,
                 action_source=resolved.source.value,
                 instructions=resolved.instructions,
                 lot_number=line.lot_number,
                 lot_date=line.lot_date,
                 bundle_parent_sku=facts.bundle_parent_sku.get(line.inventory_id) if facts else None,
+                order_item_id=_order_item_of(line, shipment),
+                reason_code=line.order_item.reason_code if line.order_item else None,
             )
         )
+
+
+def _order_item_of(line: ReturnLine, shipment: Shipment | None) -> int | None:
+    """The shipment line a returned line comes from: as named, else the only line of that item."""
+    if line.order_item is not None:
+        return line.order_item.order_item_id
+    candidates = [s.id for s in shipment.lines if s.inventory_id == line.inventory_id] if shipment else []
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def _claim_units(session: Session, row: ReturnOrder, request: ReturnRequest) -> None:
+    """Record the identified units the return holds; the unique constraints settle any race."""
+    claims = [
+        ReturnedUnit(
+            return_id=row.id,
+            return_item_id=item.id,
+            order_item_id=line.order_item.order_item_id,
+            unit_id=unit.unit_id,
+            serial_number=unit.serial_number,
+        )
+        for item, line in zip(row.items, request.lines, strict=True)
+        if line.order_item is not None and line.order_item.expects_units
+        for unit in line.order_item.units
+    ]
+    if not claims:
+        return
+    session.add_all(claims)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise RuleViolation(
+            "A unit on this return is already on another open return",
+            [FieldError("inventory", "a named unit is already on another open return")],
+        ) from exc
+
+
+def _release_units(row: ReturnOrder) -> None:
+    """A cancelled return gives its identified units back."""
+    session = object_session(row)
+    if session is not None:
+        session.execute(delete(ReturnedUnit).where(ReturnedUnit.return_id == row.id))
 
 
 def _flush_unique(session: Session, reference_id: str) -> None:

@@ -253,7 +253,9 @@ def _apply(row: ReturnOrder, request: ReturnRequest, checked: _Checked) -> None:
     row.customer_name = shipment.recipient_name if shipment else None
     for line in request.lines:
         product = checked.products[line.inventory_id]
-        resolved = domain.resolve_action(line.requested_action, product.return_preference)
+        resolved = domain.resolve_action(
+            line.requested_action, product.return_preference, ReturnType(row.return_type)
+        )
         row.items.append(
             ReturnItem(
                 inventory_id=line.inventory_id,

@@ -61,3 +61,25 @@ def balance(client: TestClient, demo: dict[str, Any], inventory_id: int, fc: int
     )
     assert response.status_code == 200, response.text
     return {k: response.json()[k] for k in ("sellable", "quarantine", "disposed")}
+
+
+def take_to(client: TestClient, demo: dict[str, Any], return_id: int, status: str) -> None:
+    """Move a return to Arrived, Processing or Completed the way the warehouse does: scan its
+    package, inspect one unit, inspect the rest (every inspection step passed)."""
+    seen = shipbob(client, demo, return_id)
+    fc = seen["fulfillment_center"]["id"]
+    assert arrive(client, demo, seen["reference_id"], fc=fc).status_code == 200
+    if status == "Arrived":
+        return
+    view = client.get(f"{WAREHOUSE}/returns/{return_id}", headers=staff(demo, fc)).json()
+    lines = [
+        {"inventory_id": i["inventory_id"], "steps": dict.fromkeys(i["inspection_steps"], True)}
+        for i in view["items"]
+        for _ in range(i["remaining"])
+    ]
+    first, rest = lines[:1], lines[1:] if status == "Completed" else []
+    for batch in (first, rest):
+        if batch:
+            response = inspect(client, demo, return_id, *({**line, "quantity": 1} for line in batch), fc=fc)
+            assert response.status_code == 200, response.text
+    assert shipbob(client, demo, return_id)["status"] == status

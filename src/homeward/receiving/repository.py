@@ -15,11 +15,7 @@ def get_in_center(
 ) -> ReturnOrder | None:
     query = (
         select(ReturnOrder)
-        .options(
-            selectinload(ReturnOrder.items),
-            selectinload(ReturnOrder.transactions),
-            selectinload(ReturnOrder.inspections),
-        )
+        .options(selectinload(ReturnOrder.items), selectinload(ReturnOrder.inspections))
         .where(ReturnOrder.id == return_id, ReturnOrder.fulfillment_center_id == fulfillment_center_id)
     )
     if for_update:

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from homeward.auth.domain import Principal, Scope, WarehousePrincipal
 from homeward.billing.service import charge_completion
@@ -247,7 +247,7 @@ def inspect(
             if domain.fully_processed(facts.expected, processed):
                 _complete(session, row)
             session.flush()
-            return _record(session, row)
+            return _record(session, row, facts)
     except BaseException:
         for key in stored:  # nothing was recorded, so nothing may point at these photos
             with contextlib.suppress(Exception):
@@ -392,7 +392,11 @@ def _facts(session: Session, row: ReturnOrder, observed: set[int]) -> domain.Fac
 
 
 def _products(session: Session, merchant_id: int, ids: set[int]) -> list[Product]:
-    query = select(Product).where(Product.id.in_(ids), Product.merchant_id == merchant_id)
+    query = (
+        select(Product)
+        .where(Product.id.in_(ids), Product.merchant_id == merchant_id)
+        .options(lazyload(Product.components))  # bundles are never received as such
+    )
     return list(session.scalars(query))
 
 
@@ -406,11 +410,14 @@ def _today(session: Session, fulfillment_center_id: int) -> date:
     return utcnow().astimezone(zone).date()
 
 
-def _record(session: Session, row: ReturnOrder) -> WarehouseReturnRecord:
+def _record(session: Session, row: ReturnOrder, facts: domain.Facts | None = None) -> WarehouseReturnRecord:
     merchant = session.get(Merchant, row.merchant_id)
     ids = {i.inventory_id for i in row.items} | {i.inventory_id for i in row.inspections}
-    catalog = {
-        p.id: CatalogView(p.lot_tracked, tuple(p.inspection_steps or ()))
-        for p in _products(session, row.merchant_id, ids)
-    }
+    if facts is not None and ids <= set(facts.items):  # the catalog was read for the rules already
+        catalog = {i: CatalogView(r.lot_tracked, r.inspection_steps) for i, r in facts.items.items()}
+    else:
+        catalog = {
+            p.id: CatalogView(p.lot_tracked, tuple(p.inspection_steps or ()))
+            for p in _products(session, row.merchant_id, ids)
+        }
     return to_record(row, merchant.name if merchant else "", catalog)

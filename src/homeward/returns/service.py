@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from homeward.auth.domain import Principal, Scope
 from homeward.catalog.models import FulfillmentCenter, Product
@@ -140,7 +141,14 @@ def change_status(row: ReturnOrder, target: ReturnStatus) -> None:
     row.updated_at = now
     if target is ReturnStatus.COMPLETED:
         row.completed_date = now
-    row.history.append(ReturnStatusEvent(status=target.value, occurred_at=now))
+    event = ReturnStatusEvent(status=target.value, occurred_at=now)
+    session = object_session(row)
+    if session is not None and row.id is not None and "history" in sa_inspect(row).unloaded:
+        # A stored return whose history was not read: add the event without loading the history.
+        event.return_id = row.id
+        session.add(event)
+    else:
+        row.history.append(event)
 
 
 # --- helpers -------------------------------------------------------------------------------------

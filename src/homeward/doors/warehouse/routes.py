@@ -222,7 +222,7 @@ def balance(
     },
     summary="An inspection photo (its unguessable URL is the permission)",
 )
-def photo(key: str = Path(max_length=100), photos: PhotoStore = Depends(photo_store)) -> Response:
+def photo(key: str, photos: PhotoStore = Depends(photo_store)) -> Response:
     data = photos.get(key) if KEY_PATTERN.match(key) else None
     if data is None:
         raise NotFound(f"Photo {key} was not found")

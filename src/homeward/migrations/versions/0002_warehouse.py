@@ -115,7 +115,7 @@ def upgrade() -> None:
             ["id"],
         )
         batch_op.create_check_constraint(
-            "one_owner", "(merchant_id IS NULL) <> (fulfillment_center_id IS NULL)"
+            op.f("ck_access_tokens_one_owner"), "(merchant_id IS NULL) <> (fulfillment_center_id IS NULL)"
         )
 
     with op.batch_alter_table("merchants") as batch_op:
@@ -141,7 +141,7 @@ def downgrade() -> None:
         batch_op.drop_column("dispose_dangerous_goods")
     op.execute("DELETE FROM access_tokens WHERE merchant_id IS NULL")
     with op.batch_alter_table("access_tokens") as batch_op:
-        batch_op.drop_constraint("one_owner", type_="check")
+        batch_op.drop_constraint(op.f("ck_access_tokens_one_owner"), type_="check")
         batch_op.drop_constraint(
             batch_op.f("fk_access_tokens_fulfillment_center_id_fulfillment_centers"), type_="foreignkey"
         )

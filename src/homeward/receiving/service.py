@@ -214,6 +214,7 @@ def inspect(
         with db.write() as session:
             row = _locked(session, staff, return_id)
             domain.ensure_inspectable(row.status_enum, row.id)
+            merchant = session.get(Merchant, row.merchant_id)  # held: the record reads it again
             facts = _facts(session, row, {o.inventory_id for o in observations})
             plan = domain.plan_inspection(observations, facts, frozenset(uploads))
             keys: dict[str, str] = {}
@@ -247,6 +248,7 @@ def inspect(
             if domain.fully_processed(facts.expected, processed):
                 _complete(session, row)
             session.flush()
+            assert merchant is not None, "a return's merchant exists (foreign key)"
             return _record(session, row, facts)
     except BaseException:
         for key in stored:  # nothing was recorded, so nothing may point at these photos

@@ -50,7 +50,9 @@ def create_return_in(
         status=ReturnStatus.AWAITING_ARRIVAL.value,
         insert_date=now,
         updated_at=now,
-        transactions=[],  # a new return has none; saying so spares a lazy load when it is read back
+        # A new return has none of either; saying so spares lazy loads when it is read back.
+        transactions=[],
+        inspections=[],
     )
     _apply(row, request, checked)
     row.history.append(ReturnStatusEvent(status=row.status, occurred_at=now))

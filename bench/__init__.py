@@ -15,6 +15,7 @@ data and one real `homeward serve --workers 1` subprocess, then:
   service layer, 1,000 over HTTP), as returns/second and as a ratio to a bare insert of the same
   rows in the same run (bench/warehouse.py); on a database of their own.
 
-Environment: HOMEWARD_BENCH_SUITES (default "returns,warehouse"), HOMEWARD_TEST_POSTGRES_URL (admin URL for throw-away databases) and
-HOMEWARD_BENCH_BACKENDS (default "sqlite,postgresql"). Progress goes to stderr, figures to stdout.
+Environment: HOMEWARD_BENCH_SUITES (default "returns,warehouse"), HOMEWARD_TEST_POSTGRES_URL
+(admin URL for throw-away databases) and HOMEWARD_BENCH_BACKENDS (default "sqlite,postgresql").
+Progress goes to stderr, figures to stdout.
 """

@@ -45,7 +45,11 @@ schema.config.generation.update(with_security_parameters=False)
 @settings(
     max_examples=MAX_EXAMPLES,
     deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture],
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.function_scoped_fixture,
+    ],
 )
 def test_no_warehouse_input_causes_a_server_error(case: Any, api: tuple[str, dict[str, str]]) -> None:
     base, headers = api

@@ -16,6 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
@@ -271,3 +272,32 @@ def test_units_returned_equal_sellable_quarantined_disposed_and_unprocessed(
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
         ),
     )
+
+
+def test_the_ledger_is_append_only(db: Database, demo: dict[str, Any], tmp_path: Any) -> None:
+    request = ReturnRequest("APPEND-ONLY", 1, (ReturnLine(MUG, 2),))
+    created = returns.create_return(db, MERCHANT, 11, request)
+    receiving.arrive(db, staff(1), "APPEND-ONLY")
+    mugs = Observation(MUG, 2, steps={"no chips or cracks": True})
+    receiving.inspect(db, DiskStore(tmp_path), staff(1), created.id, [mugs])
+
+    def entries() -> list[tuple[Any, ...]]:
+        with db.read() as session:
+            rows = session.scalars(select(LedgerEntry).order_by(LedgerEntry.id))
+            return [(e.id, e.bucket, e.quantity, e.kind, e.return_id, e.actor) for e in rows]
+
+    before = entries()
+    assert [(b, q, k) for _, b, q, k, _, _ in before] == [("quarantine", 2, "inspection")]
+    release(db, staff(1), created.id, MUG, 1, ReturnAction.DISPOSE, "cracked after all")
+    after = entries()
+    assert after[: len(before)] == before  # nothing rewritten; the move is two new entries
+    assert [(b, q, k) for _, b, q, k, _, _ in after[len(before) :]] == [
+        ("quarantine", -1, "release"),
+        ("disposed", 1, "release"),
+    ]
+    with pytest.raises(RuntimeError, match="append-only"), db.write() as session:
+        entry = session.scalars(select(LedgerEntry)).first()
+        assert entry is not None
+        entry.quantity = 99
+        session.flush()
+    assert entries() == after

@@ -3,6 +3,7 @@
 - warehouse_service: N returns (one unit each) through the service layer in this process:
   returns.service.create_return, receiving.service.arrive (by RMA), receiving.service.inspect.
   Three transactions per return, each with its checks, locks, status history, ledger and fees.
+  One caller on SQLite (one writer at a time anyway), four threads on PostgreSQL.
 - warehouse_http: M returns over real HTTP against `homeward serve --workers 1`, 8 concurrent
   chains of POST /2025-07/return, POST /warehouse/v1/arrivals, POST .../inspections.
 - Each is also given as a ratio to a bare insert of the same rows (the return, its item, four
@@ -19,6 +20,7 @@ import json
 import os
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -43,27 +45,45 @@ Figure = dict[str, Any]
 SERVICE_RETURNS = int(os.environ.get("HOMEWARD_BENCH_WAREHOUSE_RETURNS", "10000"))
 HTTP_RETURNS = int(os.environ.get("HOMEWARD_BENCH_WAREHOUSE_HTTP", "1000"))
 CONCURRENCY = 8
+SERVICE_CALLERS = 4  # threads calling the service layer at once (PostgreSQL)
 TEE, CHANNEL, CENTER, MERCHANT_ID = 1001, 11, 1, 1
 BATCH = 1000
 
 
 def service_figure(url: str, backend: str, count: int = SERVICE_RETURNS) -> Figure:
+    # PostgreSQL overlaps one caller's commit with another's work, as a server's threads would;
+    # SQLite has one writer at a time, so more callers would only queue.
+    callers = SERVICE_CALLERS if backend == "postgresql" else 1
     db = Database(url)
     merchant = Principal(token_id=0, merchant_id=MERCHANT_ID, scopes=Scope.merchant_defaults())
     staff = WarehousePrincipal(None, CENTER, frozenset({Scope.WAREHOUSE}), "bench")
     with tempfile.TemporaryDirectory(prefix="homeward-bench-photos-") as photos:
         store = DiskStore(Path(photos))
+
+        def take(numbers: range) -> None:
+            for n in numbers:
+                reference = f"WB-SVC-{n:06d}"
+                request = ReturnRequest(reference, CENTER, (ReturnLine(TEE, 1),))
+                created = returns.create_return(db, merchant, CHANNEL, request)
+                receiving.arrive(db, staff, reference)
+                receiving.inspect(db, store, staff, created.id, [Observation(TEE, 1)])
+
         started = time.perf_counter()
-        for n in range(count):
-            reference = f"WB-SVC-{n:06d}"
-            request = ReturnRequest(reference, CENTER, (ReturnLine(TEE, 1),))
-            created = returns.create_return(db, merchant, CHANNEL, request)
-            receiving.arrive(db, staff, reference)
-            receiving.inspect(db, store, staff, created.id, [Observation(TEE, 1)])
+        with ThreadPoolExecutor(callers) as pool:
+            list(pool.map(take, [range(i, count, callers) for i in range(callers)]))
         seconds = time.perf_counter() - started
     completed = _completed(url, "WB-SVC-")
     bare = bare_insert(url, count)
-    return _figure("warehouse_service", backend, count, completed, seconds, bare, transactions_per_return=3)
+    return _figure(
+        "warehouse_service",
+        backend,
+        count,
+        completed,
+        seconds,
+        bare,
+        transactions_per_return=3,
+        callers=callers,
+    )
 
 
 async def _http_chains(server: Server, demo: dict[str, Any], count: int) -> float:

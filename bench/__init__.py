@@ -11,6 +11,11 @@ data and one real `homeward serve --workers 1` subprocess, then:
   (goal <= 1.5); a page reached by following `next` and a deep middle page are shown too.
 - server_rss: VmRSS of the server process after the run (goal <= 200 MB).
 
-Environment: HOMEWARD_TEST_POSTGRES_URL (admin URL for throw-away databases) and
-HOMEWARD_BENCH_BACKENDS (default "sqlite,postgresql"). Progress goes to stderr, figures to stdout.
+- warehouse_service / warehouse_http: returns taken from creation to Completed (10,000 through the
+  service layer, 1,000 over HTTP), as returns/second and as a ratio to a bare insert of the same
+  rows in the same run (bench/warehouse.py); on a database of their own.
+
+Environment: HOMEWARD_BENCH_SUITES (default "returns,warehouse"), HOMEWARD_TEST_POSTGRES_URL
+(admin URL for throw-away databases) and HOMEWARD_BENCH_BACKENDS (default "sqlite,postgresql").
+Progress goes to stderr, figures to stdout.
 """

@@ -17,10 +17,12 @@ from bench.databases import postgres_database, sqlite_database
 from bench.figures import Figure, create_throughput, list_latency, page_ratio, server_rss
 from bench.seed import analyze, count_returns, seed_returns
 from bench.server import running_server
+from bench.warehouse import http_figure, service_figure
 from homeward.db import Database
 from homeward.demo.data import load
 
 SEEDED_RETURNS = 100_000
+SUITES = ("returns", "warehouse")
 DATABASES: dict[str, Any] = {"sqlite": sqlite_database, "postgresql": postgres_database}
 
 
@@ -58,6 +60,19 @@ def run_backend(backend: str, url: str) -> Iterator[Figure]:
         yield server_rss(server, backend, startup_rss_kb)
 
 
+def run_warehouse(backend: str, url: str) -> Iterator[Figure]:
+    """Returns from creation to Completed, on a database of their own (see bench/warehouse.py)."""
+    demo = load(Database(url))
+    progress(f"{backend}: warehouse, returns through the service layer")
+    yield service_figure(url, backend)
+    with running_server(url, workers=1) as server:
+        progress(f"{backend}: warehouse, returns over HTTP (server pid {server.pid})")
+        yield http_figure(server, url, backend, demo)
+
+
+RUNNERS = {"returns": run_backend, "warehouse": run_warehouse}
+
+
 def _stop_on_sigterm(signum: int, _frame: Any) -> None:
     raise SystemExit(128 + signum)  # unwinds the finally blocks: servers stopped, databases dropped
 
@@ -65,24 +80,36 @@ def _stop_on_sigterm(signum: int, _frame: Any) -> None:
 def main() -> int:
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     backends = [b.strip() for b in os.environ.get("HOMEWARD_BENCH_BACKENDS", "sqlite,postgresql").split(",")]
+    suites = [s.strip() for s in os.environ.get("HOMEWARD_BENCH_SUITES", ",".join(SUITES)).split(",") if s]
+    unknown = [s for s in suites if s not in RUNNERS]
+    if unknown:
+        raise SystemExit(f"unknown suite(s) {unknown}; expected some of {', '.join(RUNNERS)}")
     started = time.perf_counter()
     missed: list[str] = []
     failed: list[str] = []
     for backend in filter(None, backends):
         if backend not in DATABASES:
             raise SystemExit(f"unknown backend {backend!r}; expected one of {', '.join(DATABASES)}")
-        progress(f"{backend}: creating a throw-away database")
-        try:
-            database: AbstractContextManager[str] = DATABASES[backend]()
-            with database as url:
-                for figure in run_backend(backend, url):
-                    emit(figure)
-                    if not figure["met"]:
-                        missed.append(f"{figure['bench']}/{backend}/{figure.get('filter', '-')}")
-        except Exception as exc:  # report and go on with the next backend
-            traceback.print_exc()
-            failed.append(backend)
-            emit({"bench": "error", "backend": backend, "error": f"{type(exc).__name__}: {exc}"[:2000]})
+        for suite in suites:
+            progress(f"{backend}: creating a throw-away database for the {suite} figures")
+            try:
+                database: AbstractContextManager[str] = DATABASES[backend]()
+                with database as url:
+                    for figure in RUNNERS[suite](backend, url):
+                        emit(figure)
+                        if not figure["met"]:
+                            missed.append(f"{figure['bench']}/{backend}/{figure.get('filter', '-')}")
+            except Exception as exc:  # report and go on with the next backend
+                traceback.print_exc()
+                failed.append(f"{backend}/{suite}")
+                emit(
+                    {
+                        "bench": "error",
+                        "backend": backend,
+                        "suite": suite,
+                        "error": f"{type(exc).__name__}: {exc}"[:2000],
+                    }
+                )
     emit(
         {
             "bench": "summary",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,9 +11,19 @@ import pytest
 from fastapi.testclient import TestClient
 
 from homeward.app import create_app
+from homeward.config import get_settings
 from homeward.db import Database
 from homeward.demo.data import load as load_demo
 from tests import support
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _photo_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Inspection photos of the whole run (apps and live servers alike) go to a temporary directory."""
+    directory = tmp_path_factory.mktemp("photos")
+    os.environ["HOMEWARD_PHOTO_STORE"] = f"disk:{directory}"
+    get_settings.cache_clear()
+    yield directory
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,8 @@ from homeward.doors.http import errors
 from homeward.doors.http.observability import ObservabilityMiddleware, configure_logging, metrics_endpoint
 from homeward.doors.oms.routes import router as oms_router
 from homeward.doors.shipbob.routes import v1, v2025
+from homeward.doors.warehouse.routes import router as warehouse_router
+from homeward.photos.store import store_from_url
 
 DESCRIPTION = """
 Homeward is an open-source returns management system. Its Returns API is a drop-in for
@@ -20,11 +22,12 @@ Authenticate with `Authorization: Bearer <token>` (create one with `homeward tok
 """
 
 
-def create_app(database_url: str | None = None) -> FastAPI:
+def create_app(database_url: str | None = None, photo_store: str | None = None) -> FastAPI:
     settings = get_settings()
     configure_logging(settings.log_level)
     app = FastAPI(title="Homeward", version=__version__, description=DESCRIPTION)
     app.state.db = Database(database_url or settings.database_url)
+    app.state.photos = store_from_url(photo_store or settings.photo_store)
     errors.install(app)
     app.add_middleware(ObservabilityMiddleware)
 
@@ -37,4 +40,5 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.include_router(v1)
     app.include_router(admin_router)
     app.include_router(oms_router)
+    app.include_router(warehouse_router)
     return app

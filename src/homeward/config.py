@@ -12,6 +12,11 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # Pool per worker process; PostgreSQL only (SQLite uses one connection per thread).
     db_pool_size: int = 10
+    # Absolute base of links the API hands out (photo image_url); `homeward serve` sets it to
+    # its own address when unset.
+    public_url: str = "http://127.0.0.1:8000"
+    # disk:PATH or s3://BUCKET[/PREFIX]?endpoint_url=...&region=... (see homeward.photos.store)
+    photo_store: str = "disk:./homeward-photos"
 
 
 @lru_cache

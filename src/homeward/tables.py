@@ -1,10 +1,13 @@
 """Imports every models module so Base.metadata knows all tables (for Alembic and test set-up)."""
 
 from homeward.auth import models as auth_models
+from homeward.billing import models as billing_models
 from homeward.catalog import models as catalog_models
+from homeward.inventory import models as inventory_models
 from homeward.kit.orm import Base
 from homeward.oms import models as oms_models
 from homeward.orders import models as order_models
+from homeward.receiving import models as receiving_models
 from homeward.returns import models as return_models
 from homeward.tenants import models as tenant_models
 
@@ -12,10 +15,13 @@ metadata = Base.metadata
 
 __all__ = [
     "auth_models",
+    "billing_models",
     "catalog_models",
+    "inventory_models",
     "metadata",
     "oms_models",
     "order_models",
+    "receiving_models",
     "return_models",
     "tenant_models",
 ]

@@ -5,10 +5,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from homeward.auth.domain import Principal, Scope, hash_token, new_token_secret
+from homeward.auth.domain import Caller, Principal, Scope, WarehousePrincipal, hash_token, new_token_secret
 from homeward.auth.models import AccessToken
+from homeward.catalog.models import FulfillmentCenter
 from homeward.kit.clock import utcnow
-from homeward.kit.errors import InvalidInput, NotFound, Unauthenticated
+from homeward.kit.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from homeward.tenants.models import Merchant
 
 
@@ -30,29 +31,63 @@ def parse_scopes(names: list[str]) -> frozenset[Scope]:
 def create_token(session: Session, merchant_id: int, scopes: frozenset[Scope], name: str = "") -> IssuedToken:
     if session.get(Merchant, merchant_id) is None:
         raise NotFound(f"Merchant {merchant_id} does not exist")
+    if Scope.WAREHOUSE in scopes:
+        raise InvalidInput(
+            "The warehouse scope belongs to fulfillment center tokens (token create --warehouse FC_ID)"
+        )
+    return _issue(session, AccessToken(merchant_id=merchant_id), scopes, name or "personal access token")
+
+
+def create_warehouse_token(session: Session, fulfillment_center_id: int, name: str = "") -> IssuedToken:
+    """A token for the staff of one fulfillment center: scope `warehouse`, any merchant's returns there."""
+    if session.get(FulfillmentCenter, fulfillment_center_id) is None:
+        raise NotFound(f"Fulfillment center {fulfillment_center_id} does not exist")
+    row = AccessToken(fulfillment_center_id=fulfillment_center_id)
+    return _issue(session, row, frozenset({Scope.WAREHOUSE}), name or f"warehouse {fulfillment_center_id}")
+
+
+def _issue(session: Session, row: AccessToken, scopes: frozenset[Scope], name: str) -> IssuedToken:
     secret = new_token_secret()
-    row = AccessToken(
-        merchant_id=merchant_id,
-        name=name or "personal access token",
-        token_hash=hash_token(secret),
-        scopes=" ".join(sorted(scopes)),
-        created_at=utcnow(),
-    )
+    row.name = name
+    row.token_hash = hash_token(secret)
+    row.scopes = " ".join(sorted(scopes))
+    row.created_at = utcnow()
     session.add(row)
     session.flush()
     return IssuedToken(id=row.id, secret=secret, scopes=scopes)
 
 
 def authenticate(session: Session, secret: str | None) -> Principal:
+    """The merchant behind a token; warehouse tokens are refused (they speak /warehouse/v1 only)."""
+    caller = authenticate_caller(session, secret)
+    if isinstance(caller, WarehousePrincipal):
+        raise Forbidden(
+            f"This is a warehouse token for fulfillment center {caller.fulfillment_center_id}; "
+            "it may be used with /warehouse/v1 only"
+        )
+    return caller
+
+
+def authenticate_caller(session: Session, secret: str | None) -> Caller:
+    """A merchant or a fulfillment center's staff, whichever the token belongs to."""
     if not secret:
         raise Unauthenticated("Authorization header with a Bearer token is required")
-    # Three columns by a unique index: this runs on every request, so no ORM object is built.
+    # A few columns by a unique index: this runs on every request, so no ORM object is built.
+    columns = (AccessToken.id, AccessToken.merchant_id, AccessToken.fulfillment_center_id, AccessToken.name)
     row = session.execute(
-        select(AccessToken.id, AccessToken.merchant_id, AccessToken.scopes).where(
+        select(*columns, AccessToken.scopes).where(
             AccessToken.token_hash == hash_token(secret), AccessToken.revoked_at.is_(None)
         )
     ).first()
     if row is None:
         raise Unauthenticated("The access token is not valid")
     scopes = frozenset(Scope(s) for s in row.scopes.split() if s in Scope._value2member_map_)
+    if row.fulfillment_center_id is not None:
+        return WarehousePrincipal(
+            token_id=row.id,
+            fulfillment_center_id=row.fulfillment_center_id,
+            scopes=scopes,
+            actor=f"token {row.id} ({row.name})",
+        )
+    assert row.merchant_id is not None, "a token has a merchant or a fulfillment center (check constraint)"
     return Principal(token_id=row.id, merchant_id=row.merchant_id, scopes=scopes)

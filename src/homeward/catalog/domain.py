@@ -28,3 +28,7 @@ class ReturnPreference:
     action: ReturnAction = ReturnAction.RESTOCK
     instructions: str | None = None
     backup_action: ReturnAction = ReturnAction.DISPOSE
+    rts_action: ReturnAction = ReturnAction.RESTOCK  # for returns to sender (failed deliveries)
+
+
+MAX_INSPECTION_STEPS = 3  # seed 001: "define up to 3 inspection steps"

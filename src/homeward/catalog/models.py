@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from sqlalchemy import Boolean, ForeignKey, Integer, Numeric, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from homeward.catalog.domain import IneligibleCategory, ReturnAction, ReturnPreference
@@ -42,6 +42,8 @@ class Product(Base):
     return_instructions: Mapped[str | None] = mapped_column(String(1000), default=None)
     backup_action: Mapped[str] = mapped_column(String(20), default=ReturnAction.DISPOSE.value)
     rts_action: Mapped[str] = mapped_column(String(20), default=ReturnAction.RESTOCK.value)
+    # Up to three checks the warehouse answers for every inspected line, e.g. "seal intact".
+    inspection_steps: Mapped[list[str]] = mapped_column(JSON, default=list)
 
     components: Mapped[list["BundleComponent"]] = relationship(
         foreign_keys="BundleComponent.bundle_id", cascade="all, delete-orphan", lazy="selectin"
@@ -53,6 +55,7 @@ class Product(Base):
             action=ReturnAction(self.return_action),
             instructions=self.return_instructions,
             backup_action=ReturnAction(self.backup_action),
+            rts_action=ReturnAction(self.rts_action),
         )
 
     @property

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from homeward.auth.domain import Scope
 from homeward.auth.models import AccessToken
-from homeward.auth.service import create_token
+from homeward.auth.service import create_token, create_warehouse_token
 from homeward.catalog.models import FulfillmentCenter
 from homeward.db import Database
 from homeward.importing.service import import_lines
@@ -88,7 +88,18 @@ def _records() -> list[dict[str, Any]]:
         }
 
     return [
-        {"type": "merchant", "id": MERCHANT, "name": "Acme Outfitters"},
+        {
+            "type": "merchant",
+            "id": MERCHANT,
+            "name": "Acme Outfitters",
+            "fees": {
+                "return_processing": "3.00",
+                "per_unit": "0.25",
+                "return_to_sender": "5.00",
+                "quarantine_per_unit_day": "0.10",
+            },
+            "dispose_dangerous_goods": True,
+        },
         {"type": "merchant", "id": OTHER_MERCHANT, "name": "Globex Goods"},
         {
             "type": "fulfillment_center",
@@ -137,6 +148,7 @@ def _records() -> list[dict[str, Any]]:
                 "instructions": "Check for chips and cracks",
                 "backup_action": "Dispose",
             },
+            inspection_steps=["no chips or cracks"],
         ),
         product(
             1003,
@@ -163,7 +175,8 @@ def _records() -> list[dict[str, Any]]:
             "0.080",
             lot_tracked=True,
             min_shelf_life_days=90,
-            return_preference={"action": "Quarantine", "backup_action": "Dispose"},
+            return_preference={"action": "Quarantine", "backup_action": "Dispose", "rts_action": "Restock"},
+            inspection_steps=["seal intact", "expiry checked"],
         ),
         product(
             1006, MERCHANT, "BAR-PROTEIN-CHOC", "Chocolate Protein Bar", "0.060", ineligible_category="food"
@@ -277,6 +290,10 @@ def load(db: Database) -> dict[str, Any]:
         )
         other = create_token(session, OTHER_MERCHANT, everything, f"{DEMO_TOKEN_PREFIX}other merchant")
         fcs = session.scalars(select(FulfillmentCenter).order_by(FulfillmentCenter.id)).all()
+        warehouse = {
+            str(fc.id): create_warehouse_token(session, fc.id, f"{DEMO_TOKEN_PREFIX}warehouse {fc.id}").secret
+            for fc in fcs
+        }
         shipments = {
             case: _shipment(session, session.get(Shipment, sid))
             for case, sid in CASES.items()
@@ -287,6 +304,7 @@ def load(db: Database) -> dict[str, Any]:
             "token": token.secret,
             "readonly_token": readonly.secret,
             "other_token": other.secret,
+            "warehouse_tokens": warehouse,
             "merchant_id": MERCHANT,
             "channel_id": CHANNEL,
             "other_channel_id": OTHER_CHANNEL,

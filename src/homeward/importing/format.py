@@ -4,9 +4,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from homeward.catalog.domain import IneligibleCategory, ReturnAction
+from homeward.catalog.domain import MAX_INSPECTION_STEPS, IneligibleCategory, ReturnAction
 from homeward.kit.text import CleanStr, Id32, UtcDateTime
 from homeward.orders.domain import ShipmentStatus
 
@@ -15,10 +15,25 @@ class _Line(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+Fee = Annotated[Decimal, Field(ge=0, le=1_000_000, decimal_places=2)]
+
+
+class FeeScheduleIn(_Line):
+    """Prices the operator charges this merchant (see README, "Fees"); omitted ones are zero."""
+
+    return_processing: Fee = Decimal("0")
+    per_unit: Fee = Decimal("0")
+    return_to_sender: Fee = Decimal("0")
+    quarantine_per_unit_day: Fee = Decimal("0")
+
+
 class MerchantLine(_Line):
     type: Literal["merchant"]
     id: Id32
     name: CleanStr = Field(min_length=1, max_length=200)
+    # Omitted on re-import: left as they are (a fee schedule is never wiped by accident).
+    fees: FeeScheduleIn | None = None
+    dispose_dangerous_goods: bool | None = None
 
 
 class ChannelLine(_Line):
@@ -67,6 +82,16 @@ class ProductLine(_Line):
     lot_tracked: bool = False
     min_shelf_life_days: int = Field(0, ge=0, le=3650)
     return_preference: ReturnPreferenceIn = Field(default_factory=ReturnPreferenceIn)
+    inspection_steps: list[Annotated[CleanStr, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=MAX_INSPECTION_STEPS, description="e.g. 'seal intact'"
+    )
+
+    @field_validator("inspection_steps")
+    @classmethod
+    def _distinct(cls, steps: list[str]) -> list[str]:
+        if len(set(steps)) != len(steps):
+            raise ValueError("inspection steps must be distinct")
+        return steps
 
 
 class Recipient(_Line):

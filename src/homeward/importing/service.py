@@ -13,6 +13,7 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
+from homeward.billing.models import FeeScheduleRow
 from homeward.catalog.models import BundleComponent, FulfillmentCenter, Product
 from homeward.db import Database
 from homeward.doors.http.errors import field_path
@@ -121,9 +122,17 @@ class _Importer:
         self.session.flush()
 
     def _merchant(self, _: int, line: fmt.MerchantLine) -> None:
-        row = self.session.get(Merchant, line.id) or Merchant(id=line.id)
+        row = self.session.get(Merchant, line.id) or Merchant(id=line.id, dispose_dangerous_goods=False)
         row.name = line.name
+        if line.dispose_dangerous_goods is not None:
+            row.dispose_dangerous_goods = line.dispose_dangerous_goods
         self.session.add(row)
+        if line.fees is not None:
+            self.session.flush()
+            fees = self.session.get(FeeScheduleRow, line.id) or FeeScheduleRow(merchant_id=line.id)
+            for name in ("return_processing", "per_unit", "return_to_sender", "quarantine_per_unit_day"):
+                setattr(fees, name, getattr(line.fees, name))
+            self.session.add(fees)
 
     def _fulfillment_center(self, _: int, line: fmt.FulfillmentCenterLine) -> None:
         row = self.session.get(FulfillmentCenter, line.id) or FulfillmentCenter(id=line.id)
@@ -154,6 +163,7 @@ class _Importer:
         row.min_shelf_life_days = line.min_shelf_life_days
         row.return_action, row.return_instructions = pref.action.value, pref.instructions
         row.backup_action, row.rts_action = pref.backup_action.value, pref.rts_action.value
+        row.inspection_steps = list(line.inspection_steps)
         self.session.add(row)
 
     def link_components(self, lines: list[tuple[int, fmt.ImportLine]]) -> None:

@@ -47,3 +47,7 @@ def violation(
     errors: list[FieldError], message: str = "The request breaks one or more rules"
 ) -> RuleViolation:
     return RuleViolation(message=message, errors=errors)
+
+
+class Unavailable(HomewardError):
+    """Something we depend on (e.g. the photo store) is not answering; try again later (HTTP 503)."""

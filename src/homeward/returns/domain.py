@@ -102,10 +102,14 @@ class ResolvedAction:
     instructions: str | None
 
 
-def resolve_action(requested: RequestedAction, preference: ReturnPreference) -> ResolvedAction:
-    """`Default` means the item's return preference; anything else is the merchant's override."""
+def resolve_action(
+    requested: RequestedAction, preference: ReturnPreference, return_type: ReturnType | None = None
+) -> ResolvedAction:
+    """Merchant override on the return > the item's preference (its RTS preference for a return
+    to sender) > Restock, the preference's own default."""
     if requested is RequestedAction.DEFAULT:
-        return ResolvedAction(preference.action, ActionSource.INVENTORY_DEFAULT, preference.instructions)
+        action = preference.rts_action if return_type is ReturnType.RETURN_TO_SENDER else preference.action
+        return ResolvedAction(action, ActionSource.INVENTORY_DEFAULT, preference.instructions)
     return ResolvedAction(ReturnAction(requested.value), ActionSource.OVERRIDE, preference.instructions)
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from homeward.kit.orm import Base, Money, UTCDateTime
+from homeward.receiving.models import Inspection
 from homeward.returns.domain import ReturnStatus
 
 
@@ -25,6 +26,9 @@ class ReturnOrder(Base):
         Index("ix_return_orders_merchant_store_order", "merchant_id", "store_order_id"),
         Index("ix_return_orders_merchant_insert_date", "merchant_id", "insert_date"),
         Index("ix_return_orders_merchant_completed_date", "merchant_id", "completed_date"),
+        # The warehouse finds a scanned package's return across merchants.
+        Index("ix_return_orders_tracking_number", "tracking_number"),
+        Index("ix_return_orders_reference_id", "reference_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -51,6 +55,8 @@ class ReturnOrder(Base):
     transactions: Mapped[list["ReturnTransaction"]] = relationship(
         cascade="all, delete-orphan", order_by="ReturnTransaction.id"
     )
+    # What the warehouse did with the units (receiving owns the rows; the dialects show them).
+    inspections: Mapped[list[Inspection]] = relationship(order_by=Inspection.id)
 
     @property
     def status_enum(self) -> ReturnStatus:

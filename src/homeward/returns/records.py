@@ -11,6 +11,16 @@ from homeward.returns.models import ReturnOrder
 
 
 @dataclass(frozen=True)
+class ActionTakenRecord:
+    """What the warehouse did with some units of an item (ShipBob's action_taken)."""
+
+    action: str  # Restock | Quarantine | Dispose, or Short for units that never arrived
+    reason: str | None
+    quantity: int
+    photo_key: str | None
+
+
+@dataclass(frozen=True)
 class ReturnItemRecord:
     inventory_id: int
     name: str
@@ -24,6 +34,7 @@ class ReturnItemRecord:
     item_id: int = 0
     order_item_id: int | None = None  # the shipment line the units come from, when known
     reason_code: str | None = None  # returns.reasons catalog entry
+    actions_taken: tuple[ActionTakenRecord, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -77,23 +88,52 @@ def to_record(row: ReturnOrder, *, channel_name: str, fc_name: str, merchant_nam
         customer_name=row.customer_name,
         insert_date=row.insert_date,
         completed_date=row.completed_date,
-        items=tuple(
-            ReturnItemRecord(
-                inventory_id=i.inventory_id,
-                name=i.name,
-                quantity=i.quantity,
-                action=i.action,
-                action_source=i.action_source,
-                instructions=i.instructions,
-                lot_number=i.lot_number,
-                lot_date=i.lot_date,
-                bundle_parent_sku=i.bundle_parent_sku,
-                item_id=i.id,
-                order_item_id=i.order_item_id,
-                reason_code=i.reason_code,
-            )
-            for i in row.items
-        ),
+        items=_items(row),
         transactions=tuple(TransactionRecord(t.transaction_type, t.amount) for t in row.transactions),
         invoice_amount=row.invoice_amount,
     )
+
+
+def _items(row: ReturnOrder) -> tuple[ReturnItemRecord, ...]:
+    """The announced items with what was done to them, then items that came as extras only."""
+    taken: dict[int, list[ActionTakenRecord]] = {}
+    names: dict[int, str] = {}
+    for line in row.inspections:
+        names.setdefault(line.inventory_id, line.name)
+        taken.setdefault(line.inventory_id, []).append(
+            ActionTakenRecord(line.action, line.reason, line.quantity, line.photo_key)
+        )
+    items = [
+        ReturnItemRecord(
+            inventory_id=i.inventory_id,
+            name=i.name,
+            quantity=i.quantity,
+            action=i.action,
+            action_source=i.action_source,
+            instructions=i.instructions,
+            lot_number=i.lot_number,
+            lot_date=i.lot_date,
+            bundle_parent_sku=i.bundle_parent_sku,
+            item_id=i.id,
+            order_item_id=i.order_item_id,
+            reason_code=i.reason_code,
+            actions_taken=tuple(taken.pop(i.inventory_id, ())),
+        )
+        for i in row.items
+    ]
+    for inventory_id, actions in taken.items():  # not announced: quantity 0, all units extra
+        items.append(
+            ReturnItemRecord(
+                inventory_id=inventory_id,
+                name=names[inventory_id],
+                quantity=0,
+                action=actions[0].action,
+                action_source="Extra",
+                instructions=None,
+                lot_number=None,
+                lot_date=None,
+                bundle_parent_sku=None,
+                actions_taken=tuple(actions),
+            )
+        )
+    return tuple(items)

@@ -205,7 +205,11 @@ def names_for(
 
 
 def _loaded(query: Select[ReturnOrder]) -> Select[ReturnOrder]:
-    return query.options(selectinload(ReturnOrder.items), selectinload(ReturnOrder.transactions))
+    return query.options(
+        selectinload(ReturnOrder.items),
+        selectinload(ReturnOrder.transactions),
+        selectinload(ReturnOrder.inspections),
+    )
 
 
 def _conditions(merchant_id: int, f: ReturnFilter) -> list[ColumnElement[bool]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 
@@ -50,7 +51,9 @@ def create_return_in(
         status=ReturnStatus.AWAITING_ARRIVAL.value,
         insert_date=now,
         updated_at=now,
-        transactions=[],  # a new return has none; saying so spares a lazy load when it is read back
+        # A new return has none of either; saying so spares lazy loads when it is read back.
+        transactions=[],
+        inspections=[],
     )
     _apply(row, request, checked)
     row.history.append(ReturnStatusEvent(status=row.status, occurred_at=now))
@@ -194,7 +197,14 @@ def change_status(row: ReturnOrder, target: ReturnStatus) -> None:
         row.completed_date = now
     if target is ReturnStatus.CANCELLED:
         _release_units(row)
-    row.history.append(ReturnStatusEvent(status=target.value, occurred_at=now))
+    event = ReturnStatusEvent(status=target.value, occurred_at=now)
+    session = object_session(row)
+    if session is not None and row.id is not None and "history" in sa_inspect(row).unloaded:
+        # A stored return whose history was not read: add the event without loading the history.
+        event.return_id = row.id
+        session.add(event)
+    else:
+        row.history.append(event)
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -331,7 +341,9 @@ def _apply(row: ReturnOrder, request: ReturnRequest, checked: _Checked) -> None:
     row.customer_name = shipment.recipient_name if shipment else None
     for line in request.lines:
         product = checked.products[line.inventory_id]
-        resolved = domain.resolve_action(line.requested_action, product.return_preference)
+        resolved = domain.resolve_action(
+            line.requested_action, product.return_preference, ReturnType(row.return_type)
+        )
         row.items.append(
             ReturnItem(
                 inventory_id=line.inventory_id,

@@ -1,6 +1,6 @@
 """Merchants (tenants) and their sales channels."""
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from homeward.kit.orm import Base
@@ -11,6 +11,9 @@ class Merchant(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    # Dangerous goods are disposed on receipt when the merchant says so; otherwise they follow
+    # the item's preference like any other item (ineligible categories are disposed regardless).
+    dispose_dangerous_goods: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Channel(Base):

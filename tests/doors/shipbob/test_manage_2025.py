@@ -7,10 +7,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from homeward.db import Database
 from homeward.returns.domain import ReturnStatus
 from tests.builders import auth, merchant_headers, return_body
-from tests.helpers import advance
+from tests.warehouse.flow import take_to
 
 URL = "/2025-07/return"
 ONE_TEE = [{"id": 1001, "quantity": 1, "requested_action": "Default"}]
@@ -102,15 +101,10 @@ def test_modify_cannot_take_another_returns_reference(client: TestClient, demo: 
 
 @pytest.mark.parametrize("status", [ReturnStatus.ARRIVED, ReturnStatus.PROCESSING, ReturnStatus.COMPLETED])
 def test_after_arrival_a_return_can_be_neither_modified_nor_cancelled(
-    client: TestClient, demo: dict[str, Any], db: Database, status: ReturnStatus
+    client: TestClient, demo: dict[str, Any], status: ReturnStatus
 ) -> None:
     created = create(client, demo, "L-1")
-    path = {
-        ReturnStatus.ARRIVED: [ReturnStatus.ARRIVED],
-        ReturnStatus.PROCESSING: [ReturnStatus.ARRIVED, ReturnStatus.PROCESSING],
-        ReturnStatus.COMPLETED: [ReturnStatus.ARRIVED, ReturnStatus.PROCESSING, ReturnStatus.COMPLETED],
-    }
-    advance(db, created["id"], *path[status])
+    take_to(client, demo, created["id"], status.value)
     headers = merchant_headers(demo)
 
     modify = client.put(f"{URL}/{created['id']}", json=return_body(demo, reference_id="L-1"), headers=headers)
@@ -144,11 +138,9 @@ def test_cancel_needs_write_scope_and_channel(client: TestClient, demo: dict[str
     )
 
 
-def test_status_history_records_every_change_in_order(
-    client: TestClient, demo: dict[str, Any], db: Database
-) -> None:
+def test_status_history_records_every_change_in_order(client: TestClient, demo: dict[str, Any]) -> None:
     created = create(client, demo, "H-1")
-    advance(db, created["id"], ReturnStatus.ARRIVED, ReturnStatus.PROCESSING, ReturnStatus.COMPLETED)
+    take_to(client, demo, created["id"], "Completed")
     history = client.get(f"{URL}/{created['id']}/statushistory", headers=merchant_headers(demo)).json()
     assert [h["status"] for h in history] == ["Awaiting Arrival", "Arrived", "Processing", "Completed"]
     stamps = [h["time_stamp"] for h in history]
@@ -161,7 +153,7 @@ def ids(page: dict[str, Any]) -> list[int]:
     return [r["id"] for r in page["items"]]
 
 
-def test_list_filters(client: TestClient, demo: dict[str, Any], db: Database) -> None:
+def test_list_filters(client: TestClient, demo: dict[str, Any]) -> None:
     headers = merchant_headers(demo)
     regular = create(client, demo, "F-1")
     loose_one = create(
@@ -173,7 +165,7 @@ def test_list_filters(client: TestClient, demo: dict[str, Any], db: Database) ->
         "F-3",
         **loose("F-3", inventory=[{"id": 1002, "quantity": 1, "requested_action": "Dispose"}]),
     )
-    advance(db, loose_one["id"], ReturnStatus.ARRIVED)
+    take_to(client, demo, loose_one["id"], "Arrived")
 
     def listed(**params: Any) -> list[int]:
         response = client.get(URL, params=params, headers=headers)

@@ -11,6 +11,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from homeward.doors.cli.warehouse import app as warehouse_app
 from homeward.kit.errors import HomewardError
 
 app = typer.Typer(help="Homeward returns management", no_args_is_help=True, add_completion=False)
@@ -18,6 +19,7 @@ db_app = typer.Typer(help="Database schema", no_args_is_help=True)
 token_app = typer.Typer(help="Personal access tokens", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(token_app, name="token")
+app.add_typer(warehouse_app, name="warehouse")
 
 DatabaseUrl = Annotated[
     str | None,
@@ -69,6 +71,12 @@ def serve(
     from homeward.db import upgrade
 
     upgrade(_use_database(database_url))
+    if "HOMEWARD_PUBLIC_URL" not in os.environ:  # links we hand out (photos) point at this server
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        os.environ["HOMEWARD_PUBLIC_URL"] = f"http://{shown}:{port}"
+        from homeward.config import get_settings
+
+        get_settings.cache_clear()
     uvicorn.run(
         "homeward.app:create_app",
         factory=True,
@@ -115,28 +123,45 @@ def demo_data(
     typer.echo(f"  read-only token:      {result['readonly_token']}")
     typer.echo(f"  other merchant token: {result['other_token']}")
     typer.echo(f"  channel id:           {result['channel_id']}")
+    for fc_id, secret in result["warehouse_tokens"].items():
+        typer.echo(f"  warehouse {fc_id} token:    {secret}")
 
 
 @token_app.command("create")
 def token_create(
-    merchant: Annotated[int, typer.Option("--merchant", help="Merchant id the token acts for")],
+    merchant: Annotated[int | None, typer.Option("--merchant", help="Merchant id the token acts for")] = None,
+    warehouse: Annotated[
+        int | None, typer.Option("--warehouse", help="Fulfillment center id (a warehouse token)")
+    ] = None,
     scope: Annotated[
-        list[str] | None, typer.Option("--scope", help="Repeatable; default: all scopes")
+        list[str] | None, typer.Option("--scope", help="Repeatable; default: all merchant scopes")
     ] = None,
     name: Annotated[str, typer.Option(help="A label to recognise the token by")] = "",
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Create a personal access token; the secret is printed once and stored only hashed."""
+    """Create a personal access token; the secret is printed once and stored only hashed.
+
+    `--merchant ID` makes a merchant token; `--warehouse FC_ID` a warehouse token (scope
+    `warehouse`), acting in that fulfillment center for every merchant's returns.
+    """
     from homeward.auth.domain import Scope
-    from homeward.auth.service import create_token, parse_scopes
+    from homeward.auth.service import create_token, create_warehouse_token, parse_scopes
     from homeward.db import Database, upgrade
+    from homeward.kit.errors import InvalidInput
 
     url = _use_database(database_url)
     upgrade(url)
-    scopes = _run(lambda: parse_scopes(scope)) if scope else Scope.merchant_defaults()
 
     def issue() -> str:
+        if (merchant is None) == (warehouse is None):
+            raise InvalidInput("Give exactly one of --merchant ID or --warehouse FC_ID")
         with Database(url).write() as session:
+            if warehouse is not None:
+                if scope and set(scope) != {Scope.WAREHOUSE.value}:
+                    raise InvalidInput("A warehouse token has the warehouse scope only")
+                return create_warehouse_token(session, warehouse, name).secret
+            assert merchant is not None
+            scopes = parse_scopes(scope) if scope else Scope.merchant_defaults()
             return create_token(session, merchant, scopes, name).secret
 
     typer.echo(_run(issue))

@@ -23,6 +23,7 @@ from homeward.kit.errors import (
     NotFound,
     RuleViolation,
     Unauthenticated,
+    Unavailable,
 )
 
 Renderer = Callable[[int, HomewardError], dict[str, Any]]
@@ -33,6 +34,7 @@ STATUS_OF: dict[type[HomewardError], int] = {
     Forbidden: 403,
     NotFound: 404,
     RuleViolation: 422,
+    Unavailable: 503,
 }
 
 TITLES = {
@@ -42,6 +44,7 @@ TITLES = {
     404: "Not Found",
     405: "Method Not Allowed",
     422: "Unprocessable Content",
+    503: "Service Unavailable",
 }
 
 

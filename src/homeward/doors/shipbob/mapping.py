@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from homeward.doors.http.errors import problem_details
+from homeward.doors.http.urls import photo_url
 from homeward.doors.shipbob import schemas
 from homeward.kit.errors import HomewardError
 from homeward.returns.domain import RequestedAction, ReturnLine, ReturnRequest
@@ -46,7 +47,15 @@ def return_body(record: ReturnRecord) -> dict[str, Any]:
                     "action_type": item.action_source,
                     "instructions": item.instructions,
                 },
-                "action_taken": [],
+                "action_taken": [
+                    {
+                        "action": taken.action,
+                        "action_reason": taken.reason,
+                        "image_url": photo_url(taken.photo_key),
+                        "quantity_processed": taken.quantity,
+                    }
+                    for taken in item.actions_taken
+                ],
                 "bundle_parent_sku": item.bundle_parent_sku,
                 "id": item.inventory_id,
                 "name": item.name,

@@ -1,0 +1,157 @@
+"""The ledger's use cases: append entries (inside receiving's transactions), release quarantined
+units, and read balances."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from homeward.auth.domain import Caller, Principal, Scope, WarehousePrincipal
+from homeward.billing.domain import quarantine_unit_days
+from homeward.billing.service import charge_storage
+from homeward.catalog.domain import ReturnAction
+from homeward.catalog.models import FulfillmentCenter, Product
+from homeward.db import Database
+from homeward.inventory import domain, repository
+from homeward.inventory.domain import Balance, Bucket, EntryKind
+from homeward.inventory.models import LedgerEntry
+from homeward.kit.clock import utcnow
+from homeward.kit.errors import FieldError, InvalidInput, NotFound
+from homeward.receiving.repository import get_in_center
+from homeward.returns.models import ReturnOrder
+
+
+@dataclass(frozen=True)
+class BalanceRecord:
+    inventory_id: int
+    fulfillment_center_id: int
+    balance: Balance
+
+
+@dataclass(frozen=True)
+class ReleaseRecord:
+    return_id: int
+    inventory_id: int
+    quantity: int
+    action: ReturnAction
+    return_balance: Balance  # this return's units of the item, after the release
+    storage_fee: Decimal | None
+
+
+def append(
+    session: Session,
+    row: ReturnOrder,
+    *,
+    inventory_id: int,
+    bucket: Bucket,
+    quantity: int,
+    kind: EntryKind,
+    reason: str | None,
+    staff: WarehousePrincipal,
+    when: datetime,
+    inspection_id: int | None = None,
+) -> None:
+    session.add(
+        LedgerEntry(
+            merchant_id=row.merchant_id,
+            inventory_id=inventory_id,
+            fulfillment_center_id=row.fulfillment_center_id,
+            return_id=row.id,
+            inspection_id=inspection_id,
+            bucket=bucket.value,
+            quantity=quantity,
+            kind=kind.value,
+            reason=reason,
+            actor=staff.actor,
+            actor_token_id=staff.token_id,
+            occurred_at=when,
+        )
+    )
+
+
+def release(
+    db: Database,
+    staff: WarehousePrincipal,
+    return_id: int,
+    inventory_id: int,
+    quantity: int,
+    action: ReturnAction,
+    reason: str | None = None,
+) -> ReleaseRecord:
+    """Move units of one return's item out of quarantine; storage is charged for the days they sat."""
+    staff.require(Scope.WAREHOUSE)
+    with db.write() as session:
+        # Locking the return serializes releases (and inspections) of its units.
+        row = get_in_center(session, staff.fulfillment_center_id, return_id, for_update=True)
+        if row is None:
+            raise NotFound(
+                f"Return {return_id} was not found in fulfillment center {staff.fulfillment_center_id}"
+            )
+        quarantined = repository.balance_of_return(session, row.id, inventory_id).quarantine
+        moves = domain.release_moves(quarantined, quantity, action, return_id=row.id)
+        deposits, released_before = repository.quarantine_history(session, row.id, inventory_id)
+        now = utcnow()
+        text = f"Released from quarantine to {action}" + (f". Inspector: {reason}" if reason else "")
+        for move in moves:
+            append(
+                session,
+                row,
+                inventory_id=inventory_id,
+                bucket=move.bucket,
+                quantity=move.quantity,
+                kind=EntryKind.RELEASE,
+                reason=text,
+                staff=staff,
+                when=now,
+            )
+        fee = charge_storage(session, row, quarantine_unit_days(deposits, released_before, quantity, now))
+        row.updated_at = now
+        session.flush()
+        return ReleaseRecord(
+            return_id=row.id,
+            inventory_id=inventory_id,
+            quantity=quantity,
+            action=action,
+            return_balance=repository.balance_of_return(session, row.id, inventory_id),
+            storage_fee=fee,
+        )
+
+
+def balance(
+    db: Database, caller: Caller, inventory_id: int, fulfillment_center_id: int | None
+) -> BalanceRecord:
+    """Warehouse staff read any item in their own center; a merchant reads its own items anywhere."""
+    with db.read() as session:
+        product = session.get(Product, inventory_id)
+        if isinstance(caller, WarehousePrincipal):
+            caller.require(Scope.WAREHOUSE)
+            center = fulfillment_center_id or caller.fulfillment_center_id
+            caller.require_center(center)
+        else:
+            center = _merchant_center(session, caller, fulfillment_center_id)
+            if product is not None and product.merchant_id != caller.merchant_id:
+                product = None
+        if product is None:
+            raise NotFound(
+                f"Inventory {inventory_id} was not found",
+                [FieldError("inventory_id", f"inventory {inventory_id} does not exist")],
+            )
+        return BalanceRecord(inventory_id, center, repository.balance(session, inventory_id, center))
+
+
+def _merchant_center(session: Session, caller: Principal, fulfillment_center_id: int | None) -> int:
+    caller.require(Scope.RETURNS_READ)
+    if fulfillment_center_id is None:
+        raise InvalidInput(
+            "fulfillment_center_id is required",
+            [FieldError("fulfillment_center_id", "is required with a merchant token")],
+        )
+    if session.get(FulfillmentCenter, fulfillment_center_id) is None:
+        raise NotFound(
+            f"Fulfillment center {fulfillment_center_id} was not found",
+            [FieldError("fulfillment_center_id", f"{fulfillment_center_id} does not exist")],
+        )
+    return fulfillment_center_id

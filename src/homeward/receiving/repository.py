@@ -1,0 +1,54 @@
+"""Queries the warehouse needs: returns across merchants, but always within one fulfillment center."""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from homeward.orders.models import Shipment
+from homeward.returns.domain import ReturnStatus
+from homeward.returns.models import ReturnOrder
+
+
+def get_in_center(
+    session: Session, fulfillment_center_id: int, return_id: int, *, for_update: bool = False
+) -> ReturnOrder | None:
+    query = (
+        select(ReturnOrder)
+        .options(selectinload(ReturnOrder.items), selectinload(ReturnOrder.inspections))
+        .where(ReturnOrder.id == return_id, ReturnOrder.fulfillment_center_id == fulfillment_center_id)
+    )
+    if for_update:
+        # Two scanners on one return queue here (PostgreSQL); SQLite writers are serialized anyway.
+        query = query.with_for_update(of=ReturnOrder).execution_options(populate_existing=True)
+    return session.scalars(query).first()
+
+
+def returns_by_barcode(session: Session, barcode: str) -> list[ReturnOrder]:
+    """Returns whose tracking number or RMA reference id is the barcode, any merchant, any center."""
+    query = (
+        select(ReturnOrder)
+        .where(or_(ReturnOrder.tracking_number == barcode, ReturnOrder.reference_id == barcode))
+        .order_by(ReturnOrder.id)
+    )
+    return list(session.scalars(query))
+
+
+def shipments_by_tracking(session: Session, barcode: str) -> list[Shipment]:
+    return list(session.scalars(select(Shipment).where(Shipment.tracking_number == barcode)))
+
+
+def lock_shipment(session: Session, shipment_id: int) -> Shipment | None:
+    """Serializes auto-created returns of one shipment: a second scan finds the first's return."""
+    return session.get(Shipment, shipment_id, with_for_update=True, populate_existing=True)
+
+
+def awaiting_returns_of_shipment(
+    session: Session, shipment_id: int, fulfillment_center_id: int
+) -> list[ReturnOrder]:
+    query = select(ReturnOrder).where(
+        ReturnOrder.original_shipment_id == shipment_id,
+        ReturnOrder.fulfillment_center_id == fulfillment_center_id,
+        ReturnOrder.status == ReturnStatus.AWAITING_ARRIVAL.value,
+    )
+    return list(session.scalars(query.order_by(ReturnOrder.id)))

@@ -3,10 +3,19 @@
 from homeward.auth import models as auth_models
 from homeward.catalog import models as catalog_models
 from homeward.kit.orm import Base
+from homeward.labels import models as label_models
 from homeward.orders import models as order_models
 from homeward.returns import models as return_models
 from homeward.tenants import models as tenant_models
 
 metadata = Base.metadata
 
-__all__ = ["auth_models", "catalog_models", "metadata", "order_models", "return_models", "tenant_models"]
+__all__ = [
+    "auth_models",
+    "catalog_models",
+    "label_models",
+    "metadata",
+    "order_models",
+    "return_models",
+    "tenant_models",
+]

@@ -9,6 +9,7 @@ from homeward.db import Database
 from homeward.doors.admin.routes import router as admin_router
 from homeward.doors.http import errors
 from homeward.doors.http.observability import ObservabilityMiddleware, configure_logging, metrics_endpoint
+from homeward.doors.shipbob.labels import router as labels_router
 from homeward.doors.shipbob.routes import v1, v2025
 
 DESCRIPTION = """
@@ -33,6 +34,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
 
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     app.include_router(v2025)
+    app.include_router(labels_router)
     app.include_router(v1)
     app.include_router(admin_router)
     return app

@@ -47,9 +47,10 @@ def render_label(label: LabelContent) -> bytes:
     # Carrier and service banner.
     pdf.setFont("Helvetica-Bold", 16)
     y -= 16
-    pdf.drawString(
-        MARGIN, y, _fit(f"{label.carrier_name}  {label.service_name}", "Helvetica-Bold", 16, inner)
-    )
+    banner = label.service_name
+    if not banner.lower().startswith(label.carrier_name.lower()):
+        banner = f"{label.carrier_name} {banner}"
+    pdf.drawString(MARGIN, y, _fit(banner, "Helvetica-Bold", 16, inner))
     pdf.setFont("Helvetica", 7)
     y -= 10
     facts = f"RETURN  |  {label.weight_kg.normalize():f} kg  |  zone {label.zone or '-'}  |  "
@@ -59,7 +60,7 @@ def render_label(label: LabelContent) -> bytes:
 
     # From (the customer) and to (the fulfillment center).
     y = _address(pdf, "FROM", label.origin, MARGIN, y - 10, 8)
-    y = _address(pdf, "SHIP TO", label.destination, MARGIN, y - 6, 11, bold=True)
+    y = _address(pdf, "SHIP TO", label.destination, MARGIN, y - 16, 11, bold=True)
     y -= 4
     pdf.line(MARGIN, y, width - MARGIN, y)
 
@@ -84,7 +85,9 @@ def render_label(label: LabelContent) -> bytes:
     pdf.setFont("Helvetica-Bold", size)
     y -= size + 2
     pdf.drawCentredString(width / 2, y, label.reference_id)
-    _barcode(pdf, label.reference_id, y - 6, 0.6 * inch, inner)
+    y = _barcode(pdf, label.reference_id, y - 6, 0.8 * inch, inner)
+    pdf.setFont("Helvetica", 7)
+    pdf.drawCentredString(width / 2, max(y - 14, MARGIN), "Attach to the outside of the package.")
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()

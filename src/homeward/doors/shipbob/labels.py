@@ -60,7 +60,7 @@ def buy_label(
 
 @router.get(
     "/2025-07/return/{id:int}/label",
-    response_class=PdfResponse,
+    response_class=Response,
     responses={
         **_ERRORS,
         200: {

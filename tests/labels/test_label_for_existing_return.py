@@ -123,3 +123,28 @@ def test_tenants_scopes_and_channels(client: TestClient, demo: dict[str, Any]) -
         == 404
     )
     assert client.get(url, headers=merchant_headers(demo)).status_code == 404  # still nothing bought
+
+
+def test_modifying_a_labelled_return_keeps_what_the_label_says(
+    client: TestClient, demo: dict[str, Any]
+) -> None:
+    body = return_body(demo, tracking_number=None)
+    created = client.post(
+        URL, json={**body, "label": {"type": "Optimized"}}, headers=merchant_headers(demo)
+    ).json()
+    tracking = created["tracking_number"]
+    url = f"{URL}/{created['id']}"
+    one_tee = [{"id": 1001, "quantity": 1, "requested_action": "Dispose"}]
+
+    kept = client.put(url, json={**body, "inventory": one_tee}, headers=merchant_headers(demo))
+    assert kept.status_code == 200, kept.text
+    assert kept.json()["tracking_number"] == tracking  # a PUT without it does not erase the label's
+    assert kept.json()["inventory"][0]["action_requested"]["action"] == "Dispose"
+
+    moved = client.put(url, json={**body, "fulfillment_center": {"id": 2}}, headers=merchant_headers(demo))
+    retracked = client.put(
+        url, json={**body, "tracking_number": "1Z999AA10123456784"}, headers=merchant_headers(demo)
+    )
+    assert moved.status_code == 422 and moved.json()["errors"][0].startswith("fulfillment_center.id: ")
+    assert retracked.status_code == 422 and retracked.json()["errors"][0].startswith("tracking_number: ")
+    assert client.get(url, headers=merchant_headers(demo)).json() == kept.json()

@@ -260,3 +260,34 @@ def choose_quote(
             [FieldError(f"{prefix}service", f"{chosen.name} may not carry this parcel: {refusal}")],
         )
     return chosen
+
+
+def check_modification(
+    *,
+    label_tracking: str,
+    label_fulfillment_center_id: int,
+    fulfillment_center_id: int,
+    tracking_number: str | None,
+) -> str:
+    """A return with a bought label keeps what is printed on it; returns the tracking number to keep.
+
+    A modify that leaves tracking_number out keeps the label's (PUT replaces the whole return).
+    """
+    errors: list[FieldError] = []
+    if fulfillment_center_id != label_fulfillment_center_id:
+        errors.append(
+            FieldError(
+                "fulfillment_center.id",
+                f"the bought label ships to fulfillment center {label_fulfillment_center_id}; "
+                "cancel this return and create a new one to send it elsewhere",
+            )
+        )
+    if tracking_number and tracking_number != label_tracking:
+        errors.append(
+            FieldError(
+                "tracking_number", f"must stay {label_tracking!r}, the tracking number of the bought label"
+            )
+        )
+    if errors:
+        raise RuleViolation("The return has a bought label", errors)
+    return label_tracking

@@ -115,7 +115,7 @@ def _single_return_routes(
         channel_id: int | None = Depends(channel_id_header),
         db: Database = Depends(get_db),
     ) -> Response:
-        record = service.modify_return(db, principal, channel_id, id, mapping.to_request(body))
+        record = labels.modify_return(db, principal, channel_id, id, mapping.to_request(body))
         return _json(labelled(db, principal, record))
 
     @router.post(

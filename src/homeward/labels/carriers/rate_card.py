@@ -44,7 +44,10 @@ class RateCardCarrier:
             return refused(f"carries parcels up to {service.max_kg.normalize():f} kg")
         zone = self.card.zone(country, parcel.origin.zip_code, parcel.destination.zip_code)
         if zone is None:
-            return refused(f"has no zone for postal code {parcel.origin.zip_code!r} in {country}")
+            return refused(
+                f"has no zone between postal codes {parcel.origin.zip_code!r} and "
+                f"{parcel.destination.zip_code!r} in {country}"
+            )
         bracket = next(b for b in service.brackets if weight <= b.up_to_kg)
         base = bracket.zones[zone]
         amount = _with_surcharges(base, weight, [*self.rates.surcharges, *service.surcharges])

@@ -5,6 +5,8 @@ data and one real `homeward serve --workers 1` subprocess, then:
 
 - create_throughput: POST /2025-07/return requests/second over HTTP with 8 concurrent keep-alive
   connections, as a ratio to GET /healthz of the same server in the same run (goal >= 0.5).
+- label_throughput: returns created with a bought label (rate-card quote, tracking number, 4x6 PDF,
+  invoice) per second over the same returns created without one, service layer, same run.
 - list_latency: with 100,000 returns bulk-loaded, p50/p95 of GET /2025-07/return filtered by
   ReferenceIds and by Status (goal p95 <= 10 ms).
 - page_ratio: median latency of the last page over the first page, following the `last` link

@@ -15,6 +15,7 @@ from typing import Any
 
 from bench.databases import postgres_database, sqlite_database
 from bench.figures import Figure, create_throughput, list_latency, page_ratio, server_rss
+from bench.labels import label_throughput
 from bench.seed import analyze, count_returns, seed_returns
 from bench.server import running_server
 from bench.warehouse import http_figure, service_figure
@@ -41,6 +42,9 @@ def run_backend(backend: str, url: str) -> Iterator[Figure]:
         startup_rss_kb = server.status_kb("VmRSS")
         progress(f"{backend}: server pid {server.pid} on port {server.port}; create throughput")
         yield asyncio.run(create_throughput(server, backend, demo))
+
+        progress(f"{backend}: label throughput (1,000 returns with and without a label)")
+        yield label_throughput(backend, url)
 
         progress(f"{backend}: bulk-loading {SEEDED_RETURNS:,} returns")
         started = time.perf_counter()

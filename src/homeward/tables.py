@@ -5,6 +5,7 @@ from homeward.billing import models as billing_models
 from homeward.catalog import models as catalog_models
 from homeward.inventory import models as inventory_models
 from homeward.kit.orm import Base
+from homeward.labels import models as label_models
 from homeward.oms import models as oms_models
 from homeward.orders import models as order_models
 from homeward.receiving import models as receiving_models
@@ -18,6 +19,7 @@ __all__ = [
     "billing_models",
     "catalog_models",
     "inventory_models",
+    "label_models",
     "metadata",
     "oms_models",
     "order_models",

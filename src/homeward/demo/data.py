@@ -18,6 +18,7 @@ from homeward.auth.service import create_token, create_warehouse_token
 from homeward.catalog.models import FulfillmentCenter
 from homeward.db import Database
 from homeward.importing.service import import_lines
+from homeward.labels.service import ensure_default_rate_card
 from homeward.orders.models import Shipment, ShipmentLineSerial
 
 MERCHANT, OTHER_MERCHANT = 1, 2
@@ -281,6 +282,7 @@ def demo_jsonl() -> str:
 def load(db: Database) -> dict[str, Any]:
     """Load (or refresh) the demo and return what a client needs to try it."""
     import_lines(db, demo_jsonl())
+    ensure_default_rate_card(db)  # return labels are priced from it
     with db.write() as session:
         session.execute(delete(AccessToken).where(AccessToken.name.startswith(DEMO_TOKEN_PREFIX)))
         everything = Scope.merchant_defaults()

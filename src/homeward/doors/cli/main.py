@@ -17,9 +17,11 @@ from homeward.kit.errors import HomewardError
 app = typer.Typer(help="Homeward returns management", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database schema", no_args_is_help=True)
 token_app = typer.Typer(help="Personal access tokens", no_args_is_help=True)
+rates_app = typer.Typer(help="Carrier rate cards for return labels", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(token_app, name="token")
 app.add_typer(warehouse_app, name="warehouse")
+app.add_typer(rates_app, name="rates")
 
 DatabaseUrl = Annotated[
     str | None,
@@ -52,9 +54,12 @@ def _run(action: Callable[[], T]) -> T:
 @db_app.command("upgrade")
 def db_upgrade(database_url: DatabaseUrl = None) -> None:
     """Apply every pending migration."""
-    from homeward.db import upgrade
+    from homeward.db import Database, upgrade
+    from homeward.labels.service import ensure_default_rate_card
 
-    upgrade(_use_database(database_url))
+    url = _use_database(database_url)
+    upgrade(url)
+    ensure_default_rate_card(Database(url))
     typer.echo("database is up to date")
 
 
@@ -68,9 +73,12 @@ def serve(
     """Migrate the database, then serve the API (and docs at /docs)."""
     import uvicorn
 
-    from homeward.db import upgrade
+    from homeward.db import Database, upgrade
+    from homeward.labels.service import ensure_default_rate_card
 
-    upgrade(_use_database(database_url))
+    url = _use_database(database_url)
+    upgrade(url)
+    ensure_default_rate_card(Database(url))
     if "HOMEWARD_PUBLIC_URL" not in os.environ:  # links we hand out (photos) point at this server
         shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
         os.environ["HOMEWARD_PUBLIC_URL"] = f"http://{shown}:{port}"
@@ -165,6 +173,42 @@ def token_create(
             return create_token(session, merchant, scopes, name).secret
 
     typer.echo(_run(issue))
+
+
+@rates_app.command("load")
+def rates_load(
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="Rate file (JSON)")
+    ],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Validate a rate file fully and make it price new labels (a bad file changes nothing)."""
+    from homeward.db import Database, upgrade
+    from homeward.labels.service import load_rate_card
+
+    url = _use_database(database_url)
+    upgrade(url)
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        typer.echo(f"error: {file} is not UTF-8 text ({exc.reason})", err=True)
+        raise typer.Exit(1) from None
+    summary = _run(lambda: load_rate_card(Database(url), text))
+    typer.echo(
+        json.dumps({"version": summary.version, "loaded": summary.loaded, "carriers": summary.carriers})
+    )
+
+
+@rates_app.command("show")
+def rates_show(database_url: DatabaseUrl = None) -> None:
+    """Print the version and services of the rate card that prices new labels."""
+    from homeward.db import Database, upgrade
+    from homeward.labels.service import current_rate_card
+
+    url = _use_database(database_url)
+    upgrade(url)
+    summary = current_rate_card(Database(url))
+    typer.echo(json.dumps({"version": summary.version, "carriers": summary.carriers}))
 
 
 def main() -> None:  # pragma: no cover - console entry point

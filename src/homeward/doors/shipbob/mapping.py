@@ -8,6 +8,8 @@ from homeward.doors.http.errors import problem_details
 from homeward.doors.http.urls import photo_url
 from homeward.doors.shipbob import schemas
 from homeward.kit.errors import HomewardError
+from homeward.labels.domain import LabelRequest
+from homeward.labels.records import LabelRecord
 from homeward.returns.domain import RequestedAction, ReturnLine, ReturnRequest
 from homeward.returns.records import ReturnRecord
 
@@ -76,11 +78,37 @@ def return_body(record: ReturnRecord) -> dict[str, Any]:
     }
 
 
-def to_2025(record: ReturnRecord) -> schemas.PublicReturnV1Dto:
-    return schemas.PublicReturnV1Dto.model_validate(return_body(record))
+def to_label_request(body: schemas.LabelRequestDto | None) -> LabelRequest | None:
+    if body is None:
+        return None
+    return LabelRequest(type=body.type, carrier=body.carrier, service=body.service)
 
 
-def to_1_0(record: ReturnRecord) -> schemas.ReturnOrderV1:
+def label_body(label: LabelRecord) -> dict[str, Any]:
+    return {
+        "type": label.type.value,
+        "requested_type": label.requested_type.value,
+        "fallback_reason": label.fallback_reason,
+        "carrier": label.carrier,
+        "service": label.service,
+        "tracking_number": label.tracking_number,
+        "cost": float(label.cost) if label.cost is not None else None,
+        "weight_kg": float(label.weight_kg) if label.weight_kg is not None else None,
+        "zone": label.zone,
+        "rate_card_version": label.rate_card_version,
+        "label_url": f"/2025-07/return/{label.return_id}/label" if label.purchased else None,
+    }
+
+
+def to_2025(record: ReturnRecord, label: LabelRecord | None = None) -> schemas.PublicReturnV1Dto:
+    body = return_body(record)
+    if label is not None:
+        body["label"] = label_body(label)
+    return schemas.PublicReturnV1Dto.model_validate(body)
+
+
+def to_1_0(record: ReturnRecord, label: LabelRecord | None = None) -> schemas.ReturnOrderV1:
+    # The 1.0 contract has no label: its clients see the tracking number and the invoice only.
     body = return_body(record)
     # 1.0 documents customer_name as the customer on the related shipment.
     body["customer_name"] = record.customer_name or record.merchant_name

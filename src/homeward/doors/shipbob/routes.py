@@ -20,6 +20,8 @@ from homeward.doors.shipbob import mapping, schemas
 from homeward.doors.shipbob.listing import return_filter
 from homeward.kit.pagination import FIRST, LAST, Cursor
 from homeward.kit.text import INT32_MAX
+from homeward.labels import service as labels
+from homeward.labels.records import LabelRecord
 from homeward.returns import service
 from homeward.returns.listing import ReturnFilter
 from homeward.returns.records import ReturnRecord
@@ -54,13 +56,18 @@ def _single_return_routes(
     router: APIRouter,
     prefix: str,
     body_model: type[schemas.CreateReturnRequest],
-    render: Callable[[ReturnRecord], BaseModel],
+    render: Callable[[ReturnRecord, LabelRecord | None], BaseModel],
     response_model: type[BaseModel],
     cancel_path: str,
+    create_model: type[schemas.CreateReturnRequest] | None = None,
 ) -> None:
     errors = _errors(schemas.ApiError if prefix == "/2025-07" else schemas.ProblemDetails)
     reader = requires(Scope.RETURNS_READ)
     writer = requires(Scope.RETURNS_WRITE)
+    create_model = create_model or body_model
+
+    def labelled(db: Database, principal: Principal, record: ReturnRecord) -> BaseModel:
+        return render(record, labels.labels_for(db, principal, [record.id]).get(record.id))
 
     @router.post(
         f"{prefix}/return",
@@ -70,13 +77,14 @@ def _single_return_routes(
         summary="Create Return Order",
     )
     def create(
-        body: body_model = Body(),  # type: ignore[valid-type]
+        body: create_model = Body(),  # type: ignore[valid-type]
         principal: Principal = Depends(writer),
         channel_id: int | None = Depends(channel_id_header),
         db: Database = Depends(get_db),
     ) -> Response:
-        record = service.create_return(db, principal, channel_id, mapping.to_request(body))
-        return _json(render(record), 201)
+        label = mapping.to_label_request(getattr(body, "label", None))
+        created = labels.create_return(db, principal, channel_id, mapping.to_request(body), label)
+        return _json(render(created.record, created.label), 201)
 
     @router.get(
         f"{prefix}/return/{{id:int}}",
@@ -91,7 +99,8 @@ def _single_return_routes(
         db: Database = Depends(get_db),
     ) -> Response:
         service.check_readable_channel(db, principal, channel_id)
-        return _json(render(service.get_return(db, principal, id)))
+        found = labels.get_return(db, principal, id)
+        return _json(render(found.record, found.label))
 
     @router.put(
         f"{prefix}/return/{{id:int}}",
@@ -106,8 +115,8 @@ def _single_return_routes(
         channel_id: int | None = Depends(channel_id_header),
         db: Database = Depends(get_db),
     ) -> Response:
-        record = service.modify_return(db, principal, channel_id, id, mapping.to_request(body))
-        return _json(render(record))
+        record = labels.modify_return(db, principal, channel_id, id, mapping.to_request(body))
+        return _json(labelled(db, principal, record))
 
     @router.post(
         f"{prefix}/return/{{id:int}}{cancel_path}",
@@ -121,7 +130,7 @@ def _single_return_routes(
         channel_id: int | None = Depends(channel_id_header),
         db: Database = Depends(get_db),
     ) -> Response:
-        return _json(render(service.cancel_return(db, principal, channel_id, id)))
+        return _json(labelled(db, principal, service.cancel_return(db, principal, channel_id, id)))
 
     @router.get(
         f"{prefix}/return/{{id:int}}/statushistory",
@@ -159,7 +168,13 @@ def _page_link(request: Request, cursor: Cursor | None) -> str | None:
 
 v2025 = APIRouter(tags=["Returns 2025-07"])
 _single_return_routes(
-    v2025, "/2025-07", schemas.CreateReturnRequest, mapping.to_2025, schemas.PublicReturnV1Dto, ":cancel"
+    v2025,
+    "/2025-07",
+    schemas.CreateReturnRequest,
+    mapping.to_2025,
+    schemas.PublicReturnV1Dto,
+    ":cancel",
+    create_model=schemas.CreateReturnWithLabel,
 )
 
 
@@ -181,8 +196,9 @@ def list_2025(
     service.check_readable_channel(db, principal, channel_id)
     cursor = Cursor.decode(Cursor_)
     page = service.list_returns(db, principal, filters, cursor, Limit)
+    page_labels = labels.labels_for(db, principal, [r.id for r in page.items])
     body = schemas.ReturnListPage(
-        items=[mapping.to_2025(r) for r in page.items],
+        items=[mapping.to_2025(r, page_labels.get(r.id)) for r in page.items],
         first=_page_link(request, FIRST),
         last=_page_link(request, LAST),
         next=_page_link(request, page.next),

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from homeward.kit.text import CleanStr, Id32, UtcDateTime
+from homeward.labels.domain import LabelType
 from homeward.returns.domain import REFERENCE_ID_MAX, RequestedAction
 
 QUANTITY_MAX = 2**31 - 1
@@ -42,6 +44,23 @@ class CreateReturnRequest(_In):
     )
     original_shipment_id: Id32 | None = None
     tracking_number: CleanStr | None = Field(None, max_length=500)
+
+
+class LabelRequestDto(_In):
+    """Homeward addition (seed 000): which return label to use."""
+
+    type: LabelType = Field(
+        description="Prepaid: your own label, add its tracking_number later; Optimized: the cheapest "
+        "carrier service that may carry the parcel; CarrierSpecific: the carrier and service you name"
+    )
+    carrier: CleanStr | None = Field(None, max_length=40, description="CarrierSpecific only, e.g. UPS")
+    service: CleanStr | None = Field(None, max_length=40, description="CarrierSpecific only, e.g. Ground")
+
+
+class CreateReturnWithLabel(CreateReturnRequest):
+    label: LabelRequestDto | None = Field(
+        None, description="Homeward addition: the label to use; without it the return is Prepaid"
+    )
 
 
 class CreateReturnV1(CreateReturnRequest):
@@ -88,8 +107,24 @@ class TransactionDto(BaseModel):
     transaction_type: str | None
 
 
+class LabelDto(BaseModel):
+    """Homeward addition: the return's label. `type` is Prepaid when nothing was bought."""
+
+    type: str
+    requested_type: str
+    fallback_reason: str | None = Field(description="Why a purchased label fell back to Prepaid")
+    carrier: str | None
+    service: str | None
+    tracking_number: str | None
+    cost: float | None = Field(description="Also invoiced as the ReturnLabelInvoice transaction")
+    weight_kg: float | None
+    zone: str | None
+    rate_card_version: str | None
+    label_url: str | None = Field(description="The label PDF, when a label was bought")
+
+
 class PublicReturnV1Dto(BaseModel):
-    """2025-07 return body (seed 002): every field, always present."""
+    """2025-07 return body (seed 002): every field, always present; `label` only once one was asked for."""
 
     channel: ChannelDto
     completed_date: datetime | None
@@ -106,6 +141,15 @@ class PublicReturnV1Dto(BaseModel):
     store_order_id: str | None
     tracking_number: str | None
     transactions: list[TransactionDto] | None
+    label: LabelDto | None = Field(None, description="Homeward addition: present once a label was asked for")
+
+    @model_serializer(mode="wrap")
+    def _without_absent_label(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # Seed 002 clients never asked for a label; their bodies stay exactly the seed's shape.
+        data = handler(self)
+        if isinstance(data, dict) and data.get("label") is None:
+            data.pop("label", None)
+        return data
 
 
 class ReturnListPage(BaseModel):

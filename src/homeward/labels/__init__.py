@@ -1,0 +1,1 @@
+"""Return shipping labels: Prepaid, Optimized (cheapest carrier) and Carrier specific (seed 000)."""

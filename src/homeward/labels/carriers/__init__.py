@@ -1,0 +1,1 @@
+"""Carrier adapters. Each implements `homeward.labels.domain.Carrier`."""

@@ -1,0 +1,336 @@
+"""Label use cases. Each public function is one transaction; a refused label changes nothing.
+
+Creating a return with a label is one transaction (returns.service.create_return_in + the label),
+so a refused label leaves no return behind and buys nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from importlib.resources import files
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from homeward.auth.domain import Principal, Scope
+from homeward.catalog.models import FulfillmentCenter, Product
+from homeward.db import Database
+from homeward.kit.clock import utcnow
+from homeward.kit.errors import FieldError, Forbidden, InvalidInput, NotFound, RuleViolation
+from homeward.labels import domain
+from homeward.labels.carriers.rate_card import carriers_of
+from homeward.labels.domain import Address, LabelRequest, LabelType, Parcel, ParcelItem
+from homeward.labels.models import RateCardFile, ReturnLabel
+from homeward.labels.pdf import LabelContent, render_label
+from homeward.labels.rate_file import RateCard, cached_rate_card, parse_rate_file
+from homeward.labels.records import LabelFile, LabelledReturn, LabelRecord, to_label_record
+from homeward.orders.models import Shipment
+from homeward.returns import repository
+from homeward.returns import service as returns
+from homeward.returns.domain import ReturnRequest, ensure_changeable
+from homeward.returns.models import ReturnOrder, ReturnTransaction
+from homeward.returns.records import ReturnRecord
+from homeward.tenants.models import Channel
+
+
+def create_return(
+    db: Database,
+    principal: Principal,
+    channel_id: int | None,
+    request: ReturnRequest,
+    label: LabelRequest | None = None,
+) -> LabelledReturn:
+    """Create a return and, when asked, its label: both or neither."""
+    principal.require(Scope.RETURNS_WRITE)
+    with db.write() as session:
+        row = returns.create_return_in(session, principal, channel_id, request)
+        label_row = _give_label(session, row, label, prefix="label.") if label is not None else None
+        return LabelledReturn(returns.record_of(session, row), _record(label_row))
+
+
+def request_label(
+    db: Database, principal: Principal, channel_id: int | None, return_id: int, label: LabelRequest
+) -> tuple[LabelledReturn, bool]:
+    """Buy a label for an existing return; (result, True) when a label was bought just now.
+
+    The return row is locked first, so parallel requests for one return buy one label.
+    """
+    principal.require(Scope.RETURNS_WRITE)
+    with db.write() as session:
+        _owned_channel(session, principal, channel_id)
+        row = repository.get(session, principal.merchant_id, return_id, for_update=True)
+        if row is None:
+            raise NotFound(f"Return {return_id} was not found")
+        existing = _label_of(session, row.id)
+        if existing is not None and LabelType(existing.label_type).is_purchased:
+            return LabelledReturn(returns.record_of(session, row), _record(existing)), False
+        if not label.type.is_purchased:
+            raise RuleViolation(
+                "A Prepaid label is not bought",
+                [
+                    FieldError(
+                        "type",
+                        "Prepaid buys no label: the customer ships on your own label; add its tracking "
+                        f"number with PUT /2025-07/return/{return_id}",
+                    )
+                ],
+            )
+        ensure_changeable(row.status_enum, "given a label")
+        label_row = _give_label(session, row, label, prefix="")
+        bought = LabelType(label_row.label_type).is_purchased
+        return LabelledReturn(returns.record_of(session, row), _record(label_row)), bought
+
+
+def modify_return(
+    db: Database, principal: Principal, channel_id: int | None, return_id: int, request: ReturnRequest
+) -> ReturnRecord:
+    """returns.service.modify_return, keeping a bought label's tracking number and destination.
+
+    The label is read just before the write: a label bought in between is the one window left,
+    as narrow as two requests for the same return crossing.
+    """
+    with db.read() as session:
+        row = repository.get(session, principal.merchant_id, return_id)
+        label = _label_of(session, return_id) if row is not None else None
+        if row is not None and label is not None and label.tracking_number is not None:
+            keep = domain.check_modification(
+                label_tracking=label.tracking_number,
+                label_fulfillment_center_id=row.fulfillment_center_id,
+                fulfillment_center_id=request.fulfillment_center_id,
+                tracking_number=request.tracking_number,
+            )
+            request = replace(request, tracking_number=keep)
+    return returns.modify_return(db, principal, channel_id, return_id, request)
+
+
+def get_return(db: Database, principal: Principal, return_id: int) -> LabelledReturn:
+    principal.require(Scope.RETURNS_READ)
+    with db.read() as session:
+        row = repository.get(session, principal.merchant_id, return_id)
+        if row is None:
+            raise NotFound(f"Return {return_id} was not found")
+        return LabelledReturn(returns.record_of(session, row), _record(_label_of(session, row.id)))
+
+
+def labels_for(db: Database, principal: Principal, return_ids: list[int]) -> dict[int, LabelRecord]:
+    """Labels of a page of returns, for the doors that show them next to each return."""
+    principal.require(Scope.RETURNS_READ)
+    if not return_ids:
+        return {}
+    with db.read() as session:
+        rows = session.scalars(
+            select(ReturnLabel)
+            .join(ReturnOrder, ReturnOrder.id == ReturnLabel.return_id)
+            .where(ReturnLabel.return_id.in_(return_ids), ReturnOrder.merchant_id == principal.merchant_id)
+        )
+        return {r.return_id: to_label_record(r) for r in rows}
+
+
+def label_pdf(db: Database, principal: Principal, return_id: int) -> LabelFile:
+    principal.require(Scope.RETURNS_READ)
+    with db.read() as session:
+        row = repository.get(session, principal.merchant_id, return_id)
+        if row is None:
+            raise NotFound(f"Return {return_id} was not found")
+        label = _label_of(session, row.id)
+        if label is None or label.pdf is None:
+            why = f" ({label.fallback_reason})" if label is not None and label.fallback_reason else ""
+            raise NotFound(
+                f"Return {return_id} has a Prepaid label{why}: Homeward bought no label, so there is no "
+                "label file; the customer ships on the merchant's own label"
+            )
+        return LabelFile(f"return-{row.id}-{row.reference_id}.pdf", label.pdf)
+
+
+# --- rate cards -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RateCardSummary:
+    version: str
+    carriers: dict[str, list[str]]  # carrier -> its services
+    loaded: bool  # False: this exact file was already the loaded version
+
+
+def load_rate_card(db: Database, text: str) -> RateCardSummary:
+    """Validate a rate file fully and make it the one that prices new labels; a bad file changes nothing."""
+    card = parse_rate_file(text)
+    with db.write() as session:
+        same = session.scalars(select(RateCardFile).where(RateCardFile.version == card.version)).first()
+        if same is not None:
+            if parse_rate_file(same.content) != card:
+                raise InvalidInput(
+                    f"Rate card version {card.version!r} is already loaded with other rates",
+                    [FieldError("version", f"{card.version!r} is taken; give changed rates a new version")],
+                )
+            if same.id == _newest(session).id:  # type: ignore[union-attr]
+                return _summary(card, loaded=False)
+            session.delete(same)  # an older version made current again: move it to the top
+            session.flush()
+        session.add(RateCardFile(version=card.version, content=text, loaded_at=utcnow()))
+        try:
+            session.flush()
+        except IntegrityError as exc:  # a concurrent load of the same version won
+            raise InvalidInput(
+                f"Rate card version {card.version!r} was loaded concurrently",
+                [FieldError("version", "was just loaded by someone else")],
+            ) from exc
+        return _summary(card, loaded=True)
+
+
+def ensure_default_rate_card(db: Database) -> RateCardSummary | None:
+    """Load the packaged rate file when none is loaded (on migrate and demo data)."""
+    with db.read() as session:
+        if _newest(session) is not None:
+            return None
+    try:
+        return load_rate_card(db, default_rate_file())
+    except InvalidInput:
+        return None  # another process loaded one meanwhile
+
+
+def current_rate_card(db: Database) -> RateCardSummary:
+    with db.read() as session:
+        return _summary(_rate_card(session), loaded=True)
+
+
+def default_rate_file() -> str:
+    return (files("homeward.labels") / "default_rates.json").read_text(encoding="utf-8")
+
+
+def _newest(session: Session) -> RateCardFile | None:
+    return session.scalars(select(RateCardFile).order_by(RateCardFile.id.desc()).limit(1)).first()
+
+
+def _rate_card(session: Session) -> RateCard:
+    """The newest loaded card; the packaged one if an operator never loaded any."""
+    newest = _newest(session)
+    return cached_rate_card(newest.content if newest is not None else default_rate_file())
+
+
+def _summary(card: RateCard, *, loaded: bool) -> RateCardSummary:
+    return RateCardSummary(
+        card.version, {c.code: [s.code for s in c.services] for c in card.carriers}, loaded
+    )
+
+
+# --- helpers ----------------------------------------------------------------------------------------
+
+
+def _give_label(session: Session, row: ReturnOrder, request: LabelRequest, *, prefix: str) -> ReturnLabel:
+    """Attach the requested label to a return inside the caller's transaction, buying it if need be."""
+    now = utcnow()
+    label = _label_of(session, row.id) or ReturnLabel(return_id=row.id, created_at=now)
+    label.requested_type = request.type.value
+    label.label_type = LabelType.PREPAID.value
+    label.updated_at = now
+    session.add(label)
+    if not request.type.is_purchased:
+        session.flush()
+        return label
+
+    items = _parcel_items(session, row)
+    shipment = session.get(Shipment, row.original_shipment_id) if row.original_shipment_id else None
+    customer = _customer_address(shipment) if shipment is not None else None
+    fc = session.get(FulfillmentCenter, row.fulfillment_center_id)
+    assert fc is not None, "a return's fulfillment center exists (foreign key)"
+    center = Address(fc.name, fc.address1, fc.address2, fc.city, fc.state, fc.zip_code, fc.country)
+    domain.check_purchase(
+        request,
+        parcel_items=items,
+        customer=customer,
+        fulfillment_center=center,
+        reference_id=row.reference_id,
+        tracking_number=row.tracking_number,
+        prefix=prefix,
+    )
+    assert customer is not None  # check_purchase refuses a label without one
+    parcel = Parcel(items, origin=customer, destination=center)
+    label.weight_kg = parcel.weight_kg
+    refusal = domain.pickup_refusal(customer)
+    if refusal is not None:
+        # Seed 000: such labels fail; the return stays Prepaid and says why.
+        label.fallback_reason = refusal
+        session.flush()
+        return label
+
+    card = _rate_card(session)
+    carriers = {c.code: c for c in carriers_of(card)}
+    quotes = [q for carrier in carriers.values() for q in carrier.quote(parcel)]
+    chosen = domain.choose_quote(request, quotes, parcel.weight_kg, prefix)
+    bought = carriers[chosen.carrier].buy(chosen, parcel, serial=row.id)
+    label.label_type = request.type.value
+    label.fallback_reason = None
+    label.carrier, label.service = bought.carrier, bought.service
+    label.tracking_number, label.cost, label.zone = bought.tracking_number, bought.amount, bought.zone
+    label.rate_card_version = card.version
+    label.pdf = render_label(
+        LabelContent(
+            reference_id=row.reference_id,
+            tracking_number=bought.tracking_number,
+            carrier_name=bought.carrier_name,
+            service_name=bought.service_name,
+            origin=customer,
+            destination=center,
+            weight_kg=parcel.weight_kg,
+            zone=bought.zone,
+            created_at=now,
+        )
+    )
+    # The warehouse scans this tracking number on arrival; the cost is invoiced with the return.
+    row.tracking_number = bought.tracking_number
+    row.transactions.append(ReturnTransaction(transaction_type=domain.LABEL_INVOICE, amount=bought.amount))
+    row.updated_at = now
+    session.flush()
+    return label
+
+
+def _parcel_items(session: Session, row: ReturnOrder) -> tuple[ParcelItem, ...]:
+    products = {
+        p.id: p
+        for p in session.scalars(select(Product).where(Product.id.in_({i.inventory_id for i in row.items})))
+    }
+    return tuple(
+        ParcelItem(
+            inventory_id=item.inventory_id,
+            name=item.name,
+            quantity=item.quantity,
+            weight_kg=products[item.inventory_id].weight_kg,
+            dangerous_goods=products[item.inventory_id].dangerous_goods
+            or products[item.inventory_id].ineligible_category == "hazardous_materials",
+        )
+        for item in row.items
+    )
+
+
+def _customer_address(shipment: Shipment) -> Address:
+    return Address(
+        shipment.recipient_name,
+        shipment.address1,
+        shipment.address2,
+        shipment.city,
+        shipment.state,
+        shipment.zip_code,
+        shipment.country,
+    )
+
+
+def _label_of(session: Session, return_id: int) -> ReturnLabel | None:
+    return session.scalars(select(ReturnLabel).where(ReturnLabel.return_id == return_id)).first()
+
+
+def _record(row: ReturnLabel | None) -> LabelRecord | None:
+    return to_label_record(row) if row is not None else None
+
+
+def _owned_channel(session: Session, principal: Principal, channel_id: int | None) -> Channel:
+    """Writes name the caller's channel (shipbob_channel_id), as every other return write does."""
+    if channel_id is None:
+        raise InvalidInput(
+            "shipbob_channel_id header is required", [FieldError("shipbob_channel_id", "header is required")]
+        )
+    channel = session.get(Channel, channel_id)
+    if channel is None or channel.merchant_id != principal.merchant_id:
+        raise Forbidden(f"Channel {channel_id} is not one of this merchant's channels")
+    return channel

@@ -155,3 +155,23 @@ def test_reading_is_for_the_merchant_only(
     response = client.get(f"{URL}/{return_of(created['returnID'])}", headers=headers_of(demo))
     assert response.status_code == status
     assert response.json()["errors"][0]["message"]
+
+
+def test_an_oms_return_is_received_by_the_warehouse(client: TestClient, demo: dict[str, Any]) -> None:
+    """Created here, scanned by its RMA at the fulfillment center, inspected, closed: one return."""
+    from tests.warehouse.flow import arrive, inspect
+
+    created = create(client, demo, oms_body(demo))
+    return_id, rma = created["returnID"], created["referenceID"]
+    item = demo["shipments"]["regular"]["inventory"][0]
+
+    scanned = arrive(client, demo, rma)
+    assert scanned.status_code == 200, scanned.text
+    assert read(client, demo, return_id)["statusDetail"] == "Arrived"
+    done = inspect(client, demo, return_id, {"inventory_id": item["id"], "quantity": 1})
+    assert done.status_code == 200, done.text
+
+    closed = read(client, demo, return_id)
+    assert (closed["status"], closed["statusDetail"]) == ("CLOSED", "Completed")
+    shipbob = client.get(f"{SHIPBOB}/{return_id}", headers=auth(demo["token"])).json()
+    assert shipbob["inventory"][0]["action_taken"][0]["quantity_processed"] == 1

@@ -12,6 +12,12 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # Pool per worker process; PostgreSQL only (SQLite uses one connection per thread).
     db_pool_size: int = 10
+    # Refund files (issue 6): where `homeward ftp serve` keeps merchants' homes, how often
+    # `homeward refunds poll` looks for files (seconds; unset: once), and a pause after each
+    # refund group that only tests set, to stop a process mid-file on purpose.
+    ftp_root: str = "./ftp"
+    refunds_poll_every: float | None = None
+    refunds_test_group_delay: float = 0.0
 
 
 @lru_cache

@@ -14,6 +14,7 @@ class Scope(StrEnum):
     RETURNS_READ = "returns_read"
     RETURNS_WRITE = "returns_write"
     CATALOG_WRITE = "catalog_write"  # import products, fulfillment centers and orders
+    REFUNDS_WRITE = "refunds_write"  # send marketplace refund files and read their acks
 
     @classmethod
     def merchant_defaults(cls) -> frozenset["Scope"]:

@@ -1,12 +1,14 @@
 """Demo data: two merchants, three fulfillment centers in two countries, one shipment per case.
 
 Loading is idempotent (an import by fixed ids); demo tokens are re-issued on every run because
-only their hashes are stored, so the secrets printed last are the ones that work.
+only their hashes are stored, so the secrets printed last are the ones that work. The demo FTP
+password likewise (one per process, so repeated loads in one process skip the slow hash).
 """
 
 from __future__ import annotations
 
 import json
+from functools import cache
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -16,7 +18,10 @@ from homeward.auth.models import AccessToken
 from homeward.auth.service import create_token
 from homeward.catalog.models import FulfillmentCenter
 from homeward.db import Database
+from homeward.ftp_accounts.domain import hash_password, new_password
+from homeward.ftp_accounts.service import put_hashed_account
 from homeward.importing.service import import_lines
+from homeward.marketplace.models import MarketplaceOrder
 from homeward.orders.models import Shipment
 
 MERCHANT, OTHER_MERCHANT = 1, 2
@@ -24,6 +29,66 @@ CHANNEL, OTHER_CHANNEL = 11, 21
 DEMO_TOKEN_PREFIX = "demo:"
 CASES = {"regular": 7001, "hazmat": 7002, "bundle": 7003, "lot": 7004, "unshipped": 7005, "other": 8001}
 BUNDLE_ID = 1004
+FTP_USER = "acme-jet"
+# Marketplace (Jet) orders of the demo merchant; ACME-1001 is also Homeward order 5001.
+MARKETPLACE_ORDERS: list[dict[str, Any]] = [
+    {
+        "merchant_order_id": "JET-ACME-1001",
+        "store_order_id": "ACME-1001",
+        "status": "Completed",
+        "items": [
+            {
+                "order_item_id": "JET-ACME-1001-1",
+                "inventory_id": 1001,
+                "quantity": 2,
+                "principal": "40.00",
+                "tax": "3.30",
+                "shipping_cost": "5.00",
+                "shipping_tax": "0.42",
+            },
+            {
+                "order_item_id": "JET-ACME-1001-2",
+                "inventory_id": 1002,
+                "quantity": 1,
+                "principal": "14.50",
+                "tax": "1.20",
+                "shipping_cost": "2.50",
+                "shipping_tax": "0.21",
+            },
+        ],
+    },
+    {
+        "merchant_order_id": "JET-ACME-1002",
+        "store_order_id": "ACME-1002",
+        "status": "In Progress",
+        "items": [
+            {
+                "order_item_id": "JET-ACME-1002-1",
+                "inventory_id": 1001,
+                "quantity": 1,
+                "principal": "20.00",
+                "tax": "1.65",
+                "shipping_cost": "4.99",
+                "shipping_tax": "0.41",
+            }
+        ],
+    },
+    {
+        "merchant_order_id": "JET-ACME-1009",
+        "status": "Acknowledged",
+        "items": [
+            {
+                "order_item_id": "JET-ACME-1009-1",
+                "inventory_id": 1002,
+                "quantity": 1,
+                "principal": "14.50",
+                "tax": "1.20",
+                "shipping_cost": "0.00",
+                "shipping_tax": "0.00",
+            }
+        ],
+    },
+]
 
 _US = {
     "name": "Jordan Lee",
@@ -228,6 +293,7 @@ def _records() -> list[dict[str, Any]]:
             [{"inventory_id": 2001, "quantity": 2}],
             fc=2,
         ),
+        *({"type": "marketplace_order", "merchant_id": MERCHANT, **order} for order in MARKETPLACE_ORDERS),
     ]
 
 
@@ -251,6 +317,8 @@ def load(db: Database) -> dict[str, Any]:
             case: _shipment(session.get(Shipment, sid)) for case, sid in CASES.items() if case != "other"
         }
         shipments["bundle"]["bundle_inventory_id"] = BUNDLE_ID
+        ftp_password, ftp_hash = _demo_ftp_secret()
+        put_hashed_account(session, MERCHANT, FTP_USER, ftp_hash)
         return {
             "token": token.secret,
             "readonly_token": readonly.secret,
@@ -261,7 +329,46 @@ def load(db: Database) -> dict[str, Any]:
             "fulfillment_centers": [{"id": fc.id, "name": fc.name, "country": fc.country} for fc in fcs],
             "shipments": shipments,
             "other_shipment": _shipment(session.get(Shipment, CASES["other"])),
+            "marketplace": {
+                "ftp_user": FTP_USER,
+                "ftp_password": ftp_password,
+                "orders": [
+                    _marketplace_order(session, order["merchant_order_id"]) for order in MARKETPLACE_ORDERS
+                ],
+            },
         }
+
+
+@cache
+def _demo_ftp_secret() -> tuple[str, str]:
+    """A fresh password per process; only its hash is stored."""
+    password = new_password()
+    return password, hash_password(password)
+
+
+def _marketplace_order(session: Any, merchant_order_id: str) -> dict[str, Any]:
+    order = session.scalars(
+        select(MarketplaceOrder).where(
+            MarketplaceOrder.merchant_id == MERCHANT, MarketplaceOrder.merchant_order_id == merchant_order_id
+        )
+    ).one()
+    return {
+        "merchant_order_id": order.merchant_order_id,
+        "store_order_id": order.store_order_id,
+        "status": order.status,
+        "items": [
+            {
+                "order_item_id": item.order_item_id,
+                "inventory_id": item.inventory_id,
+                "quantity": item.quantity,
+                "principal": str(item.principal),
+                "tax": str(item.tax),
+                "shipping_cost": str(item.shipping_cost),
+                "shipping_tax": str(item.shipping_tax),
+            }
+            for item in order.items
+        ],
+    }
 
 
 def _shipment(row: Shipment | None) -> dict[str, Any]:

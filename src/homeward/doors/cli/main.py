@@ -115,6 +115,8 @@ def demo_data(
     typer.echo(f"  read-only token:      {result['readonly_token']}")
     typer.echo(f"  other merchant token: {result['other_token']}")
     typer.echo(f"  channel id:           {result['channel_id']}")
+    marketplace = result["marketplace"]
+    typer.echo(f"  FTP user / password:  {marketplace['ftp_user']} / {marketplace['ftp_password']}")
 
 
 @token_app.command("create")
@@ -144,3 +146,10 @@ def token_create(
 
 def main() -> None:  # pragma: no cover - console entry point
     sys.exit(app())
+
+
+# Refund files and FTP accounts: registered last because they reuse the helpers above.
+from homeward.doors.cli.refunds import ftp_app, refunds_app  # noqa: E402
+
+app.add_typer(refunds_app, name="refunds")
+app.add_typer(ftp_app, name="ftp")

@@ -9,6 +9,7 @@ from homeward.db import Database
 from homeward.doors.admin.routes import router as admin_router
 from homeward.doors.http import errors
 from homeward.doors.http.observability import ObservabilityMiddleware, configure_logging, metrics_endpoint
+from homeward.doors.refunds_api.routes import router as refunds_router
 from homeward.doors.shipbob.routes import v1, v2025
 
 DESCRIPTION = """
@@ -35,4 +36,5 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.include_router(v2025)
     app.include_router(v1)
     app.include_router(admin_router)
+    app.include_router(refunds_router)
     return app

@@ -37,12 +37,12 @@ def read_rows(stream: BinaryIO) -> Iterator[tuple[int, list[str]]]:
     Blank rows are skipped but still counted, so numbers match the rows a spreadsheet shows.
     """
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-    reader = csv.reader(text)
+    reader = csv.reader(text, strict=True)  # malformed quoting is reported, not guessed at
     number = 0
     try:
         header = next(reader, None)
         if header is None:
-            raise UnreadableFile(f"the file is empty; expected a header row: {', '.join(domain.COLUMNS)}")
+            raise UnreadableFile(f"the file is empty (expected a header row: {', '.join(domain.COLUMNS)})")
         number = 1
         problem = domain.header_problem(header)
         if problem:
@@ -53,7 +53,7 @@ def read_rows(stream: BinaryIO) -> Iterator[tuple[int, list[str]]]:
                 yield number, cells
     except UnicodeDecodeError as exc:
         raise UnreadableFile(
-            f"the file is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} near row {number + 1}); "
+            f"the file is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} near row {number + 1}), "
             "save it as 'CSV UTF-8'"
         ) from exc
     except csv.Error as exc:

@@ -64,6 +64,8 @@ REFUND_REASONS = (
     "Package arrived after estimated delivery date",
 )
 _REASON_BY_KEY = {reason.lower(): reason for reason in REFUND_REASONS}
+# Between the reasons of one ErrorMessage; no single reason contains it.
+REASON_SEPARATOR = "; "
 
 ID_MAX = 100
 NOTES_MAX = 1000
@@ -92,14 +94,14 @@ def file_name_problem(name: str) -> str | None:
     if match is None:
         return (
             f"file name '{name}' is not JET_REFUND_MMDDYYHHMMSS.csv (two-digit month, day, year, "
-            "24-hour hour, minute, seconds); the file was not processed"
+            "24-hour hour, minute, seconds), so the file was not processed"
         )
     try:
         datetime.strptime(match.group(1), "%m%d%y%H%M%S")
     except ValueError:
         return (
-            f"file name '{name}': {match.group(1)} is not a valid MMDDYYHHMMSS date and time; "
-            "the file was not processed"
+            f"file name '{name}': {match.group(1)} is not a valid MMDDYYHHMMSS date and time, "
+            "so the file was not processed"
         )
     return None
 
@@ -122,10 +124,11 @@ def header_problem(cells: Sequence[str]) -> str | None:
     expected = ", ".join(COLUMNS)
     for index, name in enumerate(COLUMNS):
         if index >= len(given):
-            return f"header row lacks column {index + 1} '{name}'; expected: {expected}"
+            return f"header row lacks column {index + 1} '{name}' (expected: {expected})"
         if given[index] != name:
             return (
-                f"header column {index + 1} is '{given[index][:60]}', expected '{name}'; expected: {expected}"
+                f"header column {index + 1} is '{given[index][:60]}', expected '{name}' "
+                f"(expected: {expected})"
             )
     return f"header row has {len(given)} columns, expected {len(COLUMNS)}: {expected}"
 
@@ -136,8 +139,9 @@ def is_blank(cells: Sequence[str]) -> bool:
 
 
 def padded(cells: Sequence[str]) -> list[str]:
-    """The row as twelve cells, for echoing in the ack whatever its width."""
-    cells = _without_trailing_blanks(cells)
+    """The row as twelve cells, for echoing in the ack whatever its width (NULs dropped: no
+    spreadsheet shows them, and the row's ErrorMessage says they were there)."""
+    cells = [c.replace("\x00", "") for c in _without_trailing_blanks(cells)]
     return [*cells[: len(COLUMNS)], *[""] * (len(COLUMNS) - len(cells))]
 
 
@@ -348,7 +352,7 @@ def settle_group(
     for row in rows:
         own = errors[row.row_number]
         if own:
-            results.append(RowResult(row.row_number, False, "; ".join(str(e) for e in own)))
+            results.append(RowResult(row.row_number, False, REASON_SEPARATOR.join(str(e) for e in own)))
         elif failed:
             others = ", ".join(str(n) for n in failed)
             why = f"not applied: row(s) {others} of alt_refund_id '{row.alt_refund_id}' failed"
@@ -380,9 +384,9 @@ def _against_order(row: RefundRow, order: OrderFacts | None, already_applied: bo
         return [
             FieldError(
                 "merchant_order_id",
-                f"order '{order.merchant_order_id}' is '{order.status}'; only orders that are "
+                f"order '{order.merchant_order_id}' is '{order.status}' (only orders that are "
                 f"'{MarketplaceOrderStatus.IN_PROGRESS}' or '{MarketplaceOrderStatus.COMPLETED}' "
-                "can be refunded",
+                "can be refunded)",
             )
         ]
     if not row.order_item_id:
@@ -459,6 +463,6 @@ def _repeated_items(rows: Sequence[RefundRow], errors: dict[int, list[FieldError
                 FieldError(
                     "order_item_id",
                     f"'{row.order_item_id}' is on more than one row of alt_refund_id "
-                    f"'{row.alt_refund_id}' (rows {others}); put each item on one row",
+                    f"'{row.alt_refund_id}' (rows {others}), put each item on one row",
                 )
             )

@@ -109,9 +109,9 @@ def poll(
     from homeward.db import Database
     from homeward.doors.ftp.poller import parse_site, poll_forever, poll_once
 
+    site = _run(lambda: parse_site(url, password_env))
     db_url = _database(database_url)
     merchant_id = _run(lambda: _merchant(db_url, merchant))
-    site = _run(lambda: parse_site(url, password_env))
     db = Database(db_url)
     interval = every if every is not None else get_settings().refunds_poll_every
 

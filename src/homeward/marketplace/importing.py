@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from homeward.catalog.models import Product
 from homeward.importing.format import MarketplaceOrderLine
+from homeward.kit.money import to_money
 from homeward.marketplace.domain import Amounts
 from homeward.marketplace.models import MarketplaceOrder, MarketplaceOrderItem
 
@@ -40,8 +41,8 @@ def upsert_order(session: Session, merchant_id: int, line: MarketplaceOrderLine)
             item = MarketplaceOrderItem(order_item_id=data.order_item_id)
             order.items.append(item)
         item.inventory_id, item.quantity = data.inventory_id, data.quantity
-        item.principal, item.tax = data.principal, data.tax
-        item.shipping_cost, item.shipping_tax = data.shipping_cost, data.shipping_tax
+        item.principal, item.tax = to_money(data.principal), to_money(data.tax)
+        item.shipping_cost, item.shipping_tax = to_money(data.shipping_cost), to_money(data.shipping_tax)
     return []
 
 

@@ -128,3 +128,47 @@ def wait_for_ack(
             raise AssertionError(f"no {ack_name} in {folder} after {timeout}s")
         time.sleep(0.1)
     return download(ftp, f"{folder}/{ack_name}")
+
+
+MERCHANT_SITE_PASSWORD = "merchant-site-secret"
+
+
+@contextmanager
+def merchant_site(directory: Path) -> Iterator[int]:
+    """The merchant's own FTP server (user `acme`), serving `directory`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pyftpdlib",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-w",
+            "-d",
+            str(directory),
+            "-u",
+            "acme",
+            "-P",
+            MERCHANT_SITE_PASSWORD,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=15)

@@ -6,12 +6,8 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -21,6 +17,8 @@ from sqlalchemy import func, select
 from homeward.db import Database
 from homeward.marketplace.models import MarketplaceOrderItem
 from homeward.refunds.models import Refund
+from tests.ftp_support import MERCHANT_SITE_PASSWORD as PASSWORD
+from tests.ftp_support import merchant_site
 from tests.refund_files import (
     GOOD_NAME,
     MUG,
@@ -31,48 +29,6 @@ from tests.refund_files import (
     refund_row,
     wait_for,
 )
-from tests.support import free_port
-
-PASSWORD = "merchant-site-secret"
-USER = ("-u", "acme", "-P", PASSWORD)
-
-
-@contextmanager
-def merchant_site(directory: Path) -> Iterator[int]:
-    """The merchant's own FTP server (user `acme`), serving `directory`."""
-    directory.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pyftpdlib",
-            "-i",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "-w",
-            "-d",
-            str(directory),
-            *USER,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
-        yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
 
 
 def poll_command(port: int, database_url: str, *extra: str, folder: str = "shop/") -> list[str]:

@@ -71,9 +71,3 @@ class MarketplaceOrderItem(Base):
             self.refunded_shipping_cost,
             self.refunded_shipping_tax,
         )
-
-    def add_refund(self, quantity: int, amounts: Amounts) -> None:
-        self.refunded_quantity += quantity
-        total = self.refunded + amounts
-        self.refunded_principal, self.refunded_tax = total.principal, total.tax
-        self.refunded_shipping_cost, self.refunded_shipping_tax = total.shipping_cost, total.shipping_tax

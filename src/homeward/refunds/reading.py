@@ -58,7 +58,7 @@ def file_ack(db: Database, principal: Principal, file_id: int) -> tuple[FileReco
     """A file's ack; a file left unfinished (its upload was cut off by a crash) is finished first."""
     record = get_file(db, principal, file_id)
     if record.status is not FileStatus.DONE:
-        service.process(db, file_id)
+        service.finish(db, file_id)
         record = service.mark_done(db, file_id)
     return record, service.ack_chunks(db, file_id)
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, false, func, select, update
+from sqlalchemy import Table, bindparam, false, func, insert, select, text, update
 from sqlalchemy.orm import Session, selectinload
 
+from homeward.marketplace.domain import Amounts
 from homeward.marketplace.models import MarketplaceOrder, MarketplaceOrderItem
 from homeward.refunds.domain import RowResult
 from homeward.refunds.models import Refund, RefundFile, RefundFileGroup, RefundFileRow, RefundLine
@@ -18,6 +20,76 @@ from homeward.returns.models import ReturnItem, ReturnOrder
 
 _rows = cast(Table, RefundFileRow.__table__)
 _groups = cast(Table, RefundFileGroup.__table__)
+_orders = cast(Table, MarketplaceOrder.__table__)
+_items = cast(Table, MarketplaceOrderItem.__table__)
+_refunds = cast(Table, Refund.__table__)
+_lines = cast(Table, RefundLine.__table__)
+_returns = cast(Table, ReturnOrder.__table__)
+_return_items = cast(Table, ReturnItem.__table__)
+
+# The statements run once per refund group are built once: building one costs more than running it.
+_CLAIM = (
+    update(_groups)
+    .where(_groups.c.file_id == bindparam("b_file"), _groups.c.group_key == bindparam("b_key"))
+    .where(_groups.c.done == false())
+    .values(done=True)
+)
+_SAVE_VERDICT = (
+    update(_rows)
+    .where(_rows.c.file_id == bindparam("b_file"), _rows.c.row_number == bindparam("b_row"))
+    .values(ok=bindparam("b_ok"), error=bindparam("b_error"))
+)
+_LOCK_ORDER = (
+    select(
+        _orders.c.id,
+        _orders.c.status,
+        _orders.c.store_order_id,
+        _items.c.id,
+        _items.c.order_item_id,
+        _items.c.inventory_id,
+        _items.c.quantity,
+        *(_items.c[part] for part in Amounts.FIELDS),
+        _items.c.refunded_quantity,
+        *(_items.c[f"refunded_{part}"] for part in Amounts.FIELDS),
+    )
+    .join(_items, _items.c.order_id == _orders.c.id)
+    .where(
+        _orders.c.merchant_id == bindparam("b_merchant"), _orders.c.merchant_order_id == bindparam("b_order")
+    )
+    .with_for_update(of=_orders)
+)
+_REFUND_EXISTS = (
+    select(_refunds.c.id)
+    .where(
+        _refunds.c.merchant_id == bindparam("b_merchant"),
+        _refunds.c.merchant_order_id == bindparam("b_order"),
+    )
+    .where(_refunds.c.alt_refund_id == bindparam("b_alt"))
+    .limit(1)
+)
+_ASYNC_COMMIT = text("SET LOCAL synchronous_commit = off")
+_INSERT_REFUND = insert(_refunds).returning(_refunds.c.id)
+_INSERT_LINE = insert(_lines)
+_SET_REFUNDED = (
+    update(_items)
+    .where(_items.c.id == bindparam("b_id"))
+    .values(
+        refunded_quantity=bindparam("b_quantity"),
+        **{f"refunded_{part}": bindparam(f"b_{part}") for part in Amounts.FIELDS},
+    )
+)
+_RETURN_FOR_ITEM = (
+    select(_returns.c.id)
+    .join(_return_items, _return_items.c.return_id == _returns.c.id)
+    .where(
+        _returns.c.merchant_id == bindparam("b_merchant"),
+        _returns.c.store_order_id == bindparam("b_store_order"),
+        _returns.c.status != ReturnStatus.CANCELLED.value,
+        _return_items.c.inventory_id == bindparam("b_inventory"),
+    )
+    .order_by(_returns.c.id.desc())
+    .limit(1)
+)
 
 
 # --- files and their staged rows -----------------------------------------------------------------
@@ -79,36 +151,40 @@ def pending_groups(session: Session, file_id: int, after_row: int, limit: int) -
     return [(key, first) for key, first in session.execute(query)]
 
 
-def claim_group(session: Session, file_id: int, group_key: str) -> bool:
-    """Lock a group for settling; False if another processor settled it already."""
-    done = session.scalars(
-        select(RefundFileGroup.done)
-        .where(RefundFileGroup.file_id == file_id, RefundFileGroup.group_key == group_key)
-        .with_for_update()
-    ).first()
-    return done is False
-
-
-def group_rows(session: Session, file_id: int, group_key: str) -> list[tuple[int, list[str]]]:
+def rows_of_groups(session: Session, file_id: int, keys: list[str]) -> dict[str, list[tuple[int, list[str]]]]:
+    """The rows of many groups in one query, each group's rows in file order."""
+    found: dict[str, list[tuple[int, list[str]]]] = {key: [] for key in keys}
+    if not keys:
+        return found
     query = (
-        select(_rows.c.row_number, _rows.c.cells)
-        .where(_rows.c.file_id == file_id, _rows.c.group_key == group_key)
+        select(_rows.c.group_key, _rows.c.row_number, _rows.c.cells)
+        .where(_rows.c.file_id == file_id, _rows.c.group_key.in_(keys))
         .order_by(_rows.c.row_number)
     )
-    return [(number, json.loads(cells)) for number, cells in session.execute(query)]
+    for key, number, cells in session.execute(query):
+        found[key].append((number, json.loads(cells)))
+    return found
 
 
-def settle(session: Session, file_id: int, group_key: str, results: Sequence[RowResult]) -> None:
+def relax_durability(session: Session) -> None:
+    """Commit this transaction without waiting for the disk (PostgreSQL only; see service.seal)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_ASYNC_COMMIT)
+
+
+def claim_group(session: Session, file_id: int, group_key: str) -> bool:
+    """Mark a group settled, locking it; False if another processor (or an earlier run) did."""
+    result = session.execute(_CLAIM, {"b_file": file_id, "b_key": group_key})
+    return cast(int, getattr(result, "rowcount", 0)) == 1
+
+
+def save_verdicts(session: Session, file_id: int, results: Sequence[RowResult]) -> None:
     session.execute(
-        update(_rows)
-        .where(_rows.c.file_id == file_id, _rows.c.row_number == bindparam("b_row"))
-        .values(ok=bindparam("b_ok"), error=bindparam("b_error")),
-        [{"b_row": r.row_number, "b_ok": r.ok, "b_error": r.message or None} for r in results],
-    )
-    session.execute(
-        update(_groups)
-        .where(_groups.c.file_id == file_id, _groups.c.group_key == group_key)
-        .values(done=True)
+        _SAVE_VERDICT,
+        [
+            {"b_file": file_id, "b_row": r.row_number, "b_ok": r.ok, "b_error": r.message or None}
+            for r in results
+        ],
     )
 
 
@@ -136,43 +212,82 @@ def verdict_counts(session: Session, file_id: int) -> tuple[int, int]:
 # --- orders and refunds --------------------------------------------------------------------------
 
 
-def order_for_update(session: Session, merchant_id: int, merchant_order_id: str) -> MarketplaceOrder | None:
-    """The order, locked: every refund of one order waits its turn, so totals cannot be overspent."""
-    return session.scalars(
-        select(MarketplaceOrder)
-        .where(
-            MarketplaceOrder.merchant_id == merchant_id,
-            MarketplaceOrder.merchant_order_id == merchant_order_id,
+@dataclass(frozen=True)
+class LockedItem:
+    id: int
+    inventory_id: int | None
+    quantity: int
+    charged: Amounts
+    refunded_quantity: int
+    refunded: Amounts
+
+
+@dataclass(frozen=True)
+class LockedOrder:
+    id: int
+    merchant_order_id: str
+    status: str
+    store_order_id: str | None
+    items: dict[str, LockedItem]
+
+
+def lock_order(session: Session, merchant_id: int, merchant_order_id: str) -> LockedOrder | None:
+    """The order and its items, locked: refunds of one order take turns, so no total is overspent."""
+    rows = session.execute(_LOCK_ORDER, {"b_merchant": merchant_id, "b_order": merchant_order_id}).all()
+    if not rows:
+        return None
+    items = {
+        row[4]: LockedItem(
+            id=row[3],
+            inventory_id=row[5],
+            quantity=row[6],
+            charged=Amounts(*row[7:11]),
+            refunded_quantity=row[11],
+            refunded=Amounts(*row[12:16]),
         )
-        .options(selectinload(MarketplaceOrder.items))
-        .with_for_update(of=MarketplaceOrder)
-    ).first()
+        for row in rows
+    }
+    first = rows[0]
+    return LockedOrder(first[0], merchant_order_id, first[1], first[2], items)
+
+
+def insert_refund(session: Session, **values: Any) -> int:
+    return int(session.execute(_INSERT_REFUND, values).scalar_one())
+
+
+def insert_lines(session: Session, lines: list[dict[str, Any]]) -> None:
+    session.execute(_INSERT_LINE, lines)
+
+
+def set_refunded(session: Session, totals: list[tuple[int, int, Amounts]]) -> None:
+    """Store each item's new refunded totals (computed under the order's lock)."""
+    session.execute(
+        _SET_REFUNDED,
+        [
+            {
+                "b_id": item_id,
+                "b_quantity": quantity,
+                **{f"b_{part}": amount for part, amount in amounts.items()},
+            }
+            for item_id, quantity, amounts in totals
+        ],
+    )
 
 
 def refund_exists(session: Session, merchant_id: int, merchant_order_id: str, alt_refund_id: str) -> bool:
-    query = select(Refund.id).where(
-        Refund.merchant_id == merchant_id,
-        Refund.merchant_order_id == merchant_order_id,
-        Refund.alt_refund_id == alt_refund_id,
+    found = session.execute(
+        _REFUND_EXISTS, {"b_merchant": merchant_id, "b_order": merchant_order_id, "b_alt": alt_refund_id}
     )
-    return session.scalars(query.limit(1)).first() is not None
+    return found.first() is not None
 
 
 def return_for_item(session: Session, merchant_id: int, store_order_id: str, inventory_id: int) -> int | None:
     """The newest open return of the same Homeward order that holds this product, if any."""
-    query = (
-        select(ReturnOrder.id)
-        .join(ReturnItem, ReturnItem.return_id == ReturnOrder.id)
-        .where(
-            ReturnOrder.merchant_id == merchant_id,
-            ReturnOrder.store_order_id == store_order_id,
-            ReturnOrder.status != ReturnStatus.CANCELLED.value,
-            ReturnItem.inventory_id == inventory_id,
-        )
-        .order_by(ReturnOrder.id.desc())
-        .limit(1)
-    )
-    return session.scalars(query).first()
+    found = session.execute(
+        _RETURN_FOR_ITEM,
+        {"b_merchant": merchant_id, "b_store_order": store_order_id, "b_inventory": inventory_id},
+    ).first()
+    return int(found[0]) if found else None
 
 
 def refunds_where(

@@ -32,7 +32,7 @@ from homeward.marketplace.models import MarketplaceOrder
 from homeward.refunds import csv_format, domain, repository
 from homeward.refunds.csv_format import UnreadableFile
 from homeward.refunds.domain import ItemFacts, OrderFacts, RefundRow, RowResult
-from homeward.refunds.models import Refund, RefundFile, RefundLine
+from homeward.refunds.models import RefundFile
 from homeward.refunds.records import FileOutcome, FileRecord, FileStatus, Inbound, Source, file_record
 from homeward.tenants.models import Merchant
 
@@ -61,9 +61,15 @@ def handle(
 
 def complete(db: Database, file_id: int, sink: AckSink) -> FileOutcome:
     """Finish a received file from the database alone (also how a restart resumes one)."""
-    process(db, file_id)
+    finish(db, file_id)
     location = sink.deliver(_ack_name(db, file_id), ack_chunks(db, file_id))
     return FileOutcome(mark_done(db, file_id), location)
+
+
+def finish(db: Database, file_id: int) -> FileRecord:
+    """Settle every group, then seal the file: its ack may be written from here on."""
+    process(db, file_id)
+    return seal(db, file_id)
 
 
 def receive(db: Database, inbound: Inbound) -> FileRecord:
@@ -127,110 +133,111 @@ def _stage(session: Session, row: RefundFile, path: Path) -> None:
 def process(db: Database, file_id: int) -> None:
     """Settle every group not settled yet, in the order the groups first appear in the file."""
     delay = get_settings().refunds_test_group_delay
+    merchant_id = _file(db, file_id).merchant_id
     after = 0
     while True:
-        with db.read() as session:
+        with db.read() as session:  # staged rows never change: read them a batch at a time
             batch = repository.pending_groups(session, file_id, after, GROUP_BATCH)
+            rows = repository.rows_of_groups(session, file_id, [key for key, _ in batch])
         if not batch:
             return
         for group_key, first_row in batch:
-            _settle_group(db, file_id, group_key)
+            parsed = [domain.parse_row(number, cells) for number, cells in rows[group_key]]
+            _settle_group(db, file_id, merchant_id, group_key, parsed)
             after = first_row
             if delay:
                 time.sleep(delay)  # tests only: widen the window for a kill mid-file
 
 
-def _settle_group(db: Database, file_id: int, group_key: str) -> None:
-    """One transaction: judge the group's rows, apply the refund if all pass, store the verdicts."""
-    with db.write() as session:
-        if not repository.claim_group(session, file_id, group_key):
-            return  # settled by another processor (or before a restart)
-        file = session.get(RefundFile, file_id)
-        assert file is not None
-        rows = [domain.parse_row(n, cells) for n, cells in repository.group_rows(session, file_id, group_key)]
-        results = _judge_and_apply(session, file, rows, keyed=not group_key.startswith("row:"))
-        repository.settle(session, file_id, group_key, results)
+def _settle_group(
+    db: Database, file_id: int, merchant_id: int, group_key: str, rows: list[RefundRow]
+) -> None:
+    """One transaction: claim the group, judge its rows, apply the refund if all pass, keep verdicts."""
+    for attempt in (1, 2):
+        try:
+            with db.write() as session:
+                repository.relax_durability(session)  # sealed before any ack leaves: see seal()
+                if not repository.claim_group(session, file_id, group_key):
+                    return  # settled by another processor (or before a restart)
+                keyed = not group_key.startswith("row:")
+                results = _judge_and_apply(session, file_id, merchant_id, rows, keyed=keyed)
+                repository.save_verdicts(session, file_id, results)
+            return
+        except IntegrityError:
+            # Another processor applied the same alt_refund_id between our check and our insert;
+            # judged again, the group is a duplicate.
+            if attempt == 2:
+                raise
 
 
 def _judge_and_apply(
-    session: Session, file: RefundFile, rows: list[RefundRow], *, keyed: bool
+    session: Session, file_id: int, merchant_id: int, rows: list[RefundRow], *, keyed: bool
 ) -> list[RowResult]:
     first = rows[0]
-    order: MarketplaceOrder | None = None
+    order: repository.LockedOrder | None = None
     if first.merchant_order_id and len(first.merchant_order_id) <= domain.ID_MAX:
-        order = repository.order_for_update(session, file.merchant_id, first.merchant_order_id)
+        order = repository.lock_order(session, merchant_id, first.merchant_order_id)
     applied = keyed and repository.refund_exists(
-        session, file.merchant_id, first.merchant_order_id, first.alt_refund_id
+        session, merchant_id, first.merchant_order_id, first.alt_refund_id
     )
     results = domain.settle_group(rows, _facts(order), already_applied=applied)
-    if order is None or not all(r.ok for r in results):
-        return results
-    try:
-        with session.begin_nested():
-            _apply(session, file, order, rows)
-    except IntegrityError:
-        # A concurrent processor applied the same alt_refund_id between our check and our insert.
-        return domain.duplicate_results(rows)
+    if order is not None and all(r.ok for r in results):
+        _apply(session, file_id, merchant_id, order, rows)
     return results
 
 
-def _facts(order: MarketplaceOrder | None) -> OrderFacts | None:
+def _facts(order: repository.LockedOrder | None) -> OrderFacts | None:
     if order is None:
         return None
     return OrderFacts(
         merchant_order_id=order.merchant_order_id,
         status=MarketplaceOrderStatus(order.status),
         items={
-            item.order_item_id: ItemFacts(
-                order_item_id=item.order_item_id,
-                quantity=item.quantity,
-                charged=item.charged,
-                refunded_quantity=item.refunded_quantity,
-                refunded=item.refunded,
-            )
-            for item in order.items
+            key: ItemFacts(key, item.quantity, item.charged, item.refunded_quantity, item.refunded)
+            for key, item in order.items.items()
         },
     )
 
 
-def _apply(session: Session, file: RefundFile, order: MarketplaceOrder, rows: list[RefundRow]) -> None:
-    items = {item.order_item_id: item for item in order.items}
-    refund = Refund(
-        merchant_id=file.merchant_id,
+def _apply(
+    session: Session, file_id: int, merchant_id: int, order: repository.LockedOrder, rows: list[RefundRow]
+) -> None:
+    refund_id = repository.insert_refund(
+        session,
+        merchant_id=merchant_id,
         marketplace_order_id=order.id,
         merchant_order_id=order.merchant_order_id,
         alt_refund_id=rows[0].alt_refund_id,
-        file_id=file.id,
+        file_id=file_id,
         created_at=utcnow(),
     )
+    lines, totals = [], []
     for row in rows:
-        item = items[row.order_item_id]
+        item = order.items[row.order_item_id]
         assert row.amounts is not None and row.quantity_refunded is not None and row.reason is not None
         assert row.quantity_returned is not None
-        item.add_refund(row.quantity_refunded, row.amounts)
         return_id = None
         if order.store_order_id and item.inventory_id is not None:
             return_id = repository.return_for_item(
-                session, file.merchant_id, order.store_order_id, item.inventory_id
+                session, merchant_id, order.store_order_id, item.inventory_id
             )
-        refund.lines.append(
-            RefundLine(
-                item_id=item.id,
-                return_id=return_id,
-                row_number=row.row_number,
-                quantity_returned=row.quantity_returned,
-                quantity_refunded=row.quantity_refunded,
-                reason=row.reason,
-                feedback=row.feedback.value if row.feedback else None,
-                notes=row.notes,
-                principal=row.amounts.principal,
-                tax=row.amounts.tax,
-                shipping_cost=row.amounts.shipping_cost,
-                shipping_tax=row.amounts.shipping_tax,
-            )
+        lines.append(
+            {
+                "refund_id": refund_id,
+                "item_id": item.id,
+                "return_id": return_id,
+                "row_number": row.row_number,
+                "quantity_returned": row.quantity_returned,
+                "quantity_refunded": row.quantity_refunded,
+                "reason": row.reason,
+                "feedback": row.feedback.value if row.feedback else None,
+                "notes": row.notes,
+                **dict(row.amounts.items()),
+            }
         )
-    session.add(refund)
-    session.flush()
+        totals.append((item.id, item.refunded_quantity + row.quantity_refunded, item.refunded + row.amounts))
+    repository.insert_lines(session, lines)
+    repository.set_refunded(session, totals)
 
 
 def ack_chunks(db: Database, file_id: int) -> Iterator[bytes]:
@@ -260,7 +267,14 @@ def ack_chunks(db: Database, file_id: int) -> Iterator[bytes]:
         after = batch[-1][0]
 
 
-def mark_done(db: Database, file_id: int) -> FileRecord:
+def seal(db: Database, file_id: int) -> FileRecord:
+    """Count the verdicts, in a transaction committed durably.
+
+    Group transactions may commit without waiting for the disk (PostgreSQL's asynchronous
+    commit: a killed process loses nothing, only a crash of the database server could). This
+    commit waits, and the log is written in order, so once it returns every group before it is
+    on disk too: no ack ever reports a refund that a database crash could take back.
+    """
     with db.write() as session:
         file = session.get(RefundFile, file_id, with_for_update=True)
         if file is None:
@@ -270,6 +284,16 @@ def mark_done(db: Database, file_id: int) -> FileRecord:
                 file.rows_ok, file.rows_failed = 0, 1
             else:
                 file.rows_ok, file.rows_failed = repository.verdict_counts(session, file_id)
+        return file_record(file)
+
+
+def mark_done(db: Database, file_id: int) -> FileRecord:
+    """The ack was delivered: the file will not be worked on again."""
+    with db.write() as session:
+        file = session.get(RefundFile, file_id, with_for_update=True)
+        if file is None:
+            raise NotFound(f"Refund file {file_id} was not found")
+        if file.status != FileStatus.DONE.value:
             file.status = FileStatus.DONE.value
             file.finished_at = utcnow()
         return file_record(file)
@@ -296,11 +320,15 @@ def merchants_with_marketplace_orders(db: Database) -> list[int]:
 
 
 def _ack_name(db: Database, file_id: int) -> str:
+    return _file(db, file_id).ack_name
+
+
+def _file(db: Database, file_id: int) -> FileRecord:
     with db.read() as session:
         file = session.get(RefundFile, file_id)
         if file is None:
             raise NotFound(f"Refund file {file_id} was not found")
-        return domain.ack_name(file.name)
+        return file_record(file)
 
 
 def _sha256(path: Path) -> str:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, false, func, insert, select, text, update
+from sqlalchemy import Connection, Table, bindparam, exists, false, func, insert, select, text, update
 from sqlalchemy.orm import Session, selectinload
 
+from homeward.db import WRITE_OPTION, Database, engine_for
 from homeward.marketplace.domain import Amounts
 from homeward.marketplace.models import MarketplaceOrder, MarketplaceOrderItem
 from homeward.refunds.domain import RowResult
@@ -18,6 +20,7 @@ from homeward.refunds.records import FileStatus
 from homeward.returns.domain import ReturnStatus
 from homeward.returns.models import ReturnItem, ReturnOrder
 
+Executor = Session | Connection
 _rows = cast(Table, RefundFileRow.__table__)
 _groups = cast(Table, RefundFileGroup.__table__)
 _orders = cast(Table, MarketplaceOrder.__table__)
@@ -51,6 +54,11 @@ _LOCK_ORDER = (
         *(_items.c[part] for part in Amounts.FIELDS),
         _items.c.refunded_quantity,
         *(_items.c[f"refunded_{part}"] for part in Amounts.FIELDS),
+        exists()
+        .where(_refunds.c.merchant_id == _orders.c.merchant_id)
+        .where(_refunds.c.merchant_order_id == _orders.c.merchant_order_id)
+        .where(_refunds.c.alt_refund_id == bindparam("b_alt"))
+        .label("alt_refund_id_used"),
     )
     .join(_items, _items.c.order_id == _orders.c.id)
     .where(
@@ -58,16 +66,8 @@ _LOCK_ORDER = (
     )
     .with_for_update(of=_orders)
 )
-_REFUND_EXISTS = (
-    select(_refunds.c.id)
-    .where(
-        _refunds.c.merchant_id == bindparam("b_merchant"),
-        _refunds.c.merchant_order_id == bindparam("b_order"),
-    )
-    .where(_refunds.c.alt_refund_id == bindparam("b_alt"))
-    .limit(1)
-)
-_ASYNC_COMMIT = text("SET LOCAL synchronous_commit = off")
+_ASYNC_COMMIT = text("SET synchronous_commit = off")
+_SYNC_COMMIT = text("RESET synchronous_commit")
 _INSERT_REFUND = insert(_refunds).returning(_refunds.c.id)
 _INSERT_LINE = insert(_lines)
 _SET_REFUNDED = (
@@ -166,19 +166,36 @@ def rows_of_groups(session: Session, file_id: int, keys: list[str]) -> dict[str,
     return found
 
 
-def relax_durability(session: Session) -> None:
-    """Commit this transaction without waiting for the disk (PostgreSQL only; see service.seal)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(_ASYNC_COMMIT)
+@contextmanager
+def group_connection(db: Database) -> Iterator[Connection]:
+    """One connection for settling a file's groups, one transaction per group.
+
+    Write transactions on it begin as writers (SQLite: BEGIN IMMEDIATE). On PostgreSQL its
+    commits do not wait for the disk (asynchronous commit); service.seal() makes them durable
+    before any ack leaves. The setting is reset before the connection goes back to the pool.
+    """
+    with engine_for(db.url).connect() as plain:
+        connection = plain.execution_options(**{WRITE_OPTION: True})
+        relaxed = connection.dialect.name == "postgresql"
+        if relaxed:
+            connection.execute(_ASYNC_COMMIT)
+            connection.commit()
+        try:
+            yield connection
+        finally:
+            if relaxed and not connection.invalidated:
+                connection.rollback()
+                connection.execute(_SYNC_COMMIT)
+                connection.commit()
 
 
-def claim_group(session: Session, file_id: int, group_key: str) -> bool:
+def claim_group(session: Executor, file_id: int, group_key: str) -> bool:
     """Mark a group settled, locking it; False if another processor (or an earlier run) did."""
     result = session.execute(_CLAIM, {"b_file": file_id, "b_key": group_key})
     return cast(int, getattr(result, "rowcount", 0)) == 1
 
 
-def save_verdicts(session: Session, file_id: int, results: Sequence[RowResult]) -> None:
+def save_verdicts(session: Executor, file_id: int, results: Sequence[RowResult]) -> None:
     session.execute(
         _SAVE_VERDICT,
         [
@@ -228,12 +245,19 @@ class LockedOrder:
     merchant_order_id: str
     status: str
     store_order_id: str | None
+    alt_refund_id_used: bool
     items: dict[str, LockedItem]
 
 
-def lock_order(session: Session, merchant_id: int, merchant_order_id: str) -> LockedOrder | None:
-    """The order and its items, locked: refunds of one order take turns, so no total is overspent."""
-    rows = session.execute(_LOCK_ORDER, {"b_merchant": merchant_id, "b_order": merchant_order_id}).all()
+def lock_order(
+    session: Executor, merchant_id: int, merchant_order_id: str, alt_refund_id: str
+) -> LockedOrder | None:
+    """The order and its items, locked, and whether alt_refund_id was already applied to it.
+
+    Refunds of one order take turns under this lock, so no total can be overspent.
+    """
+    params = {"b_merchant": merchant_id, "b_order": merchant_order_id, "b_alt": alt_refund_id}
+    rows = session.execute(_LOCK_ORDER, params).all()
     if not rows:
         return None
     items = {
@@ -248,18 +272,18 @@ def lock_order(session: Session, merchant_id: int, merchant_order_id: str) -> Lo
         for row in rows
     }
     first = rows[0]
-    return LockedOrder(first[0], merchant_order_id, first[1], first[2], items)
+    return LockedOrder(first[0], merchant_order_id, first[1], first[2], bool(first[16]), items)
 
 
-def insert_refund(session: Session, **values: Any) -> int:
+def insert_refund(session: Executor, **values: Any) -> int:
     return int(session.execute(_INSERT_REFUND, values).scalar_one())
 
 
-def insert_lines(session: Session, lines: list[dict[str, Any]]) -> None:
+def insert_lines(session: Executor, lines: list[dict[str, Any]]) -> None:
     session.execute(_INSERT_LINE, lines)
 
 
-def set_refunded(session: Session, totals: list[tuple[int, int, Amounts]]) -> None:
+def set_refunded(session: Executor, totals: list[tuple[int, int, Amounts]]) -> None:
     """Store each item's new refunded totals (computed under the order's lock)."""
     session.execute(
         _SET_REFUNDED,
@@ -274,14 +298,9 @@ def set_refunded(session: Session, totals: list[tuple[int, int, Amounts]]) -> No
     )
 
 
-def refund_exists(session: Session, merchant_id: int, merchant_order_id: str, alt_refund_id: str) -> bool:
-    found = session.execute(
-        _REFUND_EXISTS, {"b_merchant": merchant_id, "b_order": merchant_order_id, "b_alt": alt_refund_id}
-    )
-    return found.first() is not None
-
-
-def return_for_item(session: Session, merchant_id: int, store_order_id: str, inventory_id: int) -> int | None:
+def return_for_item(
+    session: Executor, merchant_id: int, store_order_id: str, inventory_id: int
+) -> int | None:
     """The newest open return of the same Homeward order that holds this product, if any."""
     found = session.execute(
         _RETURN_FOR_ITEM,

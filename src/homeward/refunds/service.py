@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -135,33 +135,33 @@ def process(db: Database, file_id: int) -> None:
     delay = get_settings().refunds_test_group_delay
     merchant_id = _file(db, file_id).merchant_id
     after = 0
-    while True:
-        with db.read() as session:  # staged rows never change: read them a batch at a time
-            batch = repository.pending_groups(session, file_id, after, GROUP_BATCH)
-            rows = repository.rows_of_groups(session, file_id, [key for key, _ in batch])
-        if not batch:
-            return
-        for group_key, first_row in batch:
-            parsed = [domain.parse_row(number, cells) for number, cells in rows[group_key]]
-            _settle_group(db, file_id, merchant_id, group_key, parsed)
-            after = first_row
-            if delay:
-                time.sleep(delay)  # tests only: widen the window for a kill mid-file
+    with repository.group_connection(db) as connection:
+        while True:
+            with db.read() as session:  # staged rows never change: read them a batch at a time
+                batch = repository.pending_groups(session, file_id, after, GROUP_BATCH)
+                rows = repository.rows_of_groups(session, file_id, [key for key, _ in batch])
+            if not batch:
+                return
+            for group_key, first_row in batch:
+                parsed = [domain.parse_row(number, cells) for number, cells in rows[group_key]]
+                _settle_group(connection, file_id, merchant_id, group_key, parsed)
+                after = first_row
+                if delay:
+                    time.sleep(delay)  # tests only: widen the window for a kill mid-file
 
 
 def _settle_group(
-    db: Database, file_id: int, merchant_id: int, group_key: str, rows: list[RefundRow]
+    connection: Connection, file_id: int, merchant_id: int, group_key: str, rows: list[RefundRow]
 ) -> None:
     """One transaction: claim the group, judge its rows, apply the refund if all pass, keep verdicts."""
     for attempt in (1, 2):
         try:
-            with db.write() as session:
-                repository.relax_durability(session)  # sealed before any ack leaves: see seal()
-                if not repository.claim_group(session, file_id, group_key):
+            with connection.begin():
+                if not repository.claim_group(connection, file_id, group_key):
                     return  # settled by another processor (or before a restart)
                 keyed = not group_key.startswith("row:")
-                results = _judge_and_apply(session, file_id, merchant_id, rows, keyed=keyed)
-                repository.save_verdicts(session, file_id, results)
+                results = _judge_and_apply(connection, file_id, merchant_id, rows, keyed=keyed)
+                repository.save_verdicts(connection, file_id, results)
             return
         except IntegrityError:
             # Another processor applied the same alt_refund_id between our check and our insert;
@@ -171,18 +171,16 @@ def _settle_group(
 
 
 def _judge_and_apply(
-    session: Session, file_id: int, merchant_id: int, rows: list[RefundRow], *, keyed: bool
+    connection: Connection, file_id: int, merchant_id: int, rows: list[RefundRow], *, keyed: bool
 ) -> list[RowResult]:
     first = rows[0]
     order: repository.LockedOrder | None = None
     if first.merchant_order_id and len(first.merchant_order_id) <= domain.ID_MAX:
-        order = repository.lock_order(session, merchant_id, first.merchant_order_id)
-    applied = keyed and repository.refund_exists(
-        session, merchant_id, first.merchant_order_id, first.alt_refund_id
-    )
+        order = repository.lock_order(connection, merchant_id, first.merchant_order_id, first.alt_refund_id)
+    applied = keyed and order is not None and order.alt_refund_id_used
     results = domain.settle_group(rows, _facts(order), already_applied=applied)
     if order is not None and all(r.ok for r in results):
-        _apply(session, file_id, merchant_id, order, rows)
+        _apply(connection, file_id, merchant_id, order, rows)
     return results
 
 
@@ -200,10 +198,14 @@ def _facts(order: repository.LockedOrder | None) -> OrderFacts | None:
 
 
 def _apply(
-    session: Session, file_id: int, merchant_id: int, order: repository.LockedOrder, rows: list[RefundRow]
+    connection: Connection,
+    file_id: int,
+    merchant_id: int,
+    order: repository.LockedOrder,
+    rows: list[RefundRow],
 ) -> None:
     refund_id = repository.insert_refund(
-        session,
+        connection,
         merchant_id=merchant_id,
         marketplace_order_id=order.id,
         merchant_order_id=order.merchant_order_id,
@@ -219,7 +221,7 @@ def _apply(
         return_id = None
         if order.store_order_id and item.inventory_id is not None:
             return_id = repository.return_for_item(
-                session, merchant_id, order.store_order_id, item.inventory_id
+                connection, merchant_id, order.store_order_id, item.inventory_id
             )
         lines.append(
             {
@@ -236,8 +238,8 @@ def _apply(
             }
         )
         totals.append((item.id, item.refunded_quantity + row.quantity_refunded, item.refunded + row.amounts))
-    repository.insert_lines(session, lines)
-    repository.set_refunded(session, totals)
+    repository.insert_lines(connection, lines)
+    repository.set_refunded(connection, totals)
 
 
 def ack_chunks(db: Database, file_id: int) -> Iterator[bytes]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import sys
@@ -12,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from typing import Any
 
+from bench import refunds
 from bench.databases import postgres_database, sqlite_database
 from bench.figures import Figure, create_throughput, list_latency, page_ratio, server_rss
 from bench.seed import analyze, count_returns, seed_returns
@@ -69,7 +71,7 @@ def main() -> int:
         try:
             database: AbstractContextManager[str] = DATABASES[backend]()
             with database as url:
-                for figure in run_backend(backend, url):
+                for figure in itertools.chain(run_backend(backend, url), refunds.run(backend, url)):
                     emit(figure)
                     if not figure["met"]:
                         missed.append(f"{figure['bench']}/{backend}/{figure.get('filter', '-')}")

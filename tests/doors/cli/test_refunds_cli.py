@@ -65,6 +65,18 @@ def test_process_errors_exit_non_zero_with_a_message(
         app, ["refunds", "process", str(tmp_path / "nope.csv"), "--database-url", database_url]
     )
     assert missing.exit_code != 0 and "does not exist" in missing.output
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the ack folder should be")
+    unwritable = runner.invoke(
+        app,
+        ["refunds", "process", str(refund_file), "--ack-dir", str(blocked), "--database-url", database_url],
+    )
+    assert unwritable.exit_code == 1 and "The ack could not be written" in unwritable.output
+    resumed = runner.invoke(app, ["refunds", "process", str(refund_file), "--database-url", database_url])
+    assert resumed.exit_code == 0  # the same file again finishes what was started: the row is TRUE once
+    assert (
+        read_ack((tmp_path / "Acks" / "JET_REFUND_072316143000_Ack.csv").read_bytes())[0]["Status"] == "TRUE"
+    )
 
     # With a second merchant selling on the marketplace, the merchant must be named.
     record = {
@@ -88,7 +100,6 @@ def test_process_errors_exit_non_zero_with_a_message(
     assert runner.invoke(app, ["import", str(records), "--database-url", database_url]).exit_code == 0
     ambiguous = runner.invoke(app, ["refunds", "process", str(refund_file), "--database-url", database_url])
     assert ambiguous.exit_code == 1 and "--merchant is required" in ambiguous.output
-    assert not (tmp_path / "Acks").exists()
 
 
 def test_ftp_user_commands_store_only_a_slow_salted_hash(database_url: str, demo: dict[str, Any]) -> None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import ftplib
+import json
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -65,7 +68,16 @@ def test_an_upload_is_answered_with_an_ack_in_acks(
 def test_accounts_are_checked_jailed_and_their_passwords_never_logged(
     database_url: str, demo: dict[str, Any], tmp_path: Path
 ) -> None:
-    user, password = demo["marketplace"]["ftp_user"], demo["marketplace"]["ftp_password"]
+    # The demo as a user would load it: `homeward demo-data --json` re-issues the FTP password.
+    loaded = subprocess.run(
+        [sys.executable, "-m", "homeward", "demo-data", "--json", "--database-url", database_url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    user, password = (json.loads(loaded.stdout)["marketplace"][k] for k in ("ftp_user", "ftp_password"))
+    retired = demo["marketplace"]["ftp_password"]
     runner = CliRunner()
     added = runner.invoke(
         app, ["ftp", "user", "add", "globex", "--merchant", "2", "--database-url", database_url]
@@ -82,8 +94,8 @@ def test_accounts_are_checked_jailed_and_their_passwords_never_logged(
             except ftplib.error_perm as exc:
                 return str(exc).startswith("530")
 
-        with ThreadPoolExecutor(2) as pool:  # each refusal is delayed 3 s against guessing
-            assert all(pool.map(refused, (user, "nobody"), ("wrong-password", password)))
+        with ThreadPoolExecutor(3) as pool:  # each refusal is delayed 3 s against guessing
+            assert all(pool.map(refused, (user, user, "nobody"), ("wrong-password", retired, password)))
         with ftp_login(server.port, user, password) as acme:
             upload(acme, f"JetRefunds/{GOOD_NAME}", refund_csv(refund_row(alt_refund_id="J1")))
             wait_for_ack(acme, ACK)
@@ -100,4 +112,5 @@ def test_accounts_are_checked_jailed_and_their_passwords_never_logged(
             assert ack[0]["ErrorMessage"] == "merchant_order_id: order 'JET-ACME-1001' was not found"
         log = server.stderr()
     assert "refund file answered" in log  # it does log, just never a secret
-    assert password not in log and globex_password not in log and "wrong-password" not in log
+    for secret in (password, retired, globex_password, "wrong-password"):
+        assert secret not in log

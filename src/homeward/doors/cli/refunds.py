@@ -69,14 +69,23 @@ def process(
     """Process one refund file and print the path of its ack (rows that failed are in the ack)."""
     from homeward.db import Database
     from homeward.refunds.acks import AckFolder
-    from homeward.refunds.records import Inbound, Source
+    from homeward.refunds.records import FileOutcome, Inbound, Source
     from homeward.refunds.service import handle
 
     url = _database(database_url)
     merchant_id = _run(lambda: _merchant(url, merchant))
     folder = ack_dir or file.resolve().parent / "Acks"
     inbound = Inbound(merchant_id, file.name, file, Source.CLI, str(file.resolve().parent))
-    outcome = _run(lambda: handle(Database(url), inbound, AckFolder(folder)))
+
+    def run_file() -> FileOutcome:
+        try:
+            return handle(Database(url), inbound, AckFolder(folder))
+        except OSError as exc:  # e.g. a folder we may not write to; running again resumes the file
+            raise InvalidInput(
+                f"The ack could not be written: {exc}", [FieldError("--ack-dir", str(exc))]
+            ) from exc
+
+    outcome = _run(run_file)
     summary = outcome.file
     typer.echo(f"{summary.name}: {summary.rows_ok} row(s) TRUE, {summary.rows_failed} row(s) FALSE", err=True)
     typer.echo(outcome.ack_location)

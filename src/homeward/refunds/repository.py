@@ -226,6 +226,12 @@ def verdict_counts(session: Session, file_id: int) -> tuple[int, int]:
     return int(counts.get(True, 0)), int(counts.get(False, 0))
 
 
+def store_counts(session: Session, file_id: int, rows_ok: int, rows_failed: int) -> None:
+    session.execute(
+        update(RefundFile).where(RefundFile.id == file_id).values(rows_ok=rows_ok, rows_failed=rows_failed)
+    )
+
+
 # --- orders and refunds --------------------------------------------------------------------------
 
 

@@ -281,11 +281,9 @@ def seal(db: Database, file_id: int) -> FileRecord:
         file = session.get(RefundFile, file_id, with_for_update=True)
         if file is None:
             raise NotFound(f"Refund file {file_id} was not found")
-        if file.status != FileStatus.DONE.value:
-            if file.rejection is not None:
-                file.rows_ok, file.rows_failed = 0, 1
-            else:
-                file.rows_ok, file.rows_failed = repository.verdict_counts(session, file_id)
+        counts = (0, 1) if file.rejection is not None else repository.verdict_counts(session, file_id)
+        # Written even when unchanged: this commit must reach the disk (see above).
+        repository.store_counts(session, file_id, *counts)
         return file_record(file)
 
 

@@ -82,6 +82,8 @@ def list_accounts(db: Database) -> list[AccountRecord]:
 
 
 def find_account(db: Database, username: str) -> AccountRecord | None:
+    if not domain.USERNAME.match(username):
+        return None  # not a name we could have issued (and nothing the database should see)
     with db.read() as session:
         account = session.scalars(select(FtpAccount).where(FtpAccount.username == username)).first()
         return AccountRecord(account.username, account.merchant_id) if account else None
@@ -89,6 +91,9 @@ def find_account(db: Database, username: str) -> AccountRecord | None:
 
 def authenticate(db: Database, username: str, password: str) -> AccountRecord | None:
     """The account if the password is right; None for a wrong password or an unknown user alike."""
+    if not domain.USERNAME.match(username):
+        domain.verify_password(password, _decoy())
+        return None
     with db.read() as session:
         account = session.scalars(select(FtpAccount).where(FtpAccount.username == username)).first()
         stored = account.password_hash if account else None

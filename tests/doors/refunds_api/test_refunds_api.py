@@ -41,6 +41,17 @@ def test_a_missing_or_unsafe_name_is_a_400_naming_it(
     assert "name" in response.json()["errors"]
 
 
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [("/refunds/v1/orders/JET%00X", "merchant_order_id"), ("/refunds/v1/files?name=a%00b", "name")],
+)
+def test_nul_in_a_path_or_query_is_a_400_naming_it(
+    client: TestClient, demo: dict[str, Any], path: str, field: str
+) -> None:
+    response = client.get(path, headers=auth(demo["token"]))
+    assert response.status_code == 400 and field in response.json()["errors"]
+
+
 def test_a_body_over_the_limit_is_a_413(
     client: TestClient, demo: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -40,6 +40,7 @@ _ERRORS: dict[int | str, dict[str, object]] = {
     404: {"model": ProblemDetails, "description": "Not found for this merchant"},
 }
 CSV = "text/csv; charset=utf-8"
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL
 
 
 class PayloadTooLarge(HomewardError):
@@ -58,9 +59,8 @@ STATUS_OF[PayloadTooLarge] = 413
         **_ERRORS,
         413: {"model": ProblemDetails, "description": "The file is larger than 200 MB"},
     },
-    openapi_extra={
-        "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}
-    },
+    # Any bytes are a file to answer (one that cannot be read gets a one-row ack): no schema.
+    openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {"schema": {}}}}},
 )
 async def post_file(
     request: Request,
@@ -109,7 +109,7 @@ async def _save_body(request: Request, target: Path) -> None:
     "/files", response_model=list[schemas.RefundFileOut], responses=_ERRORS, summary="List refund files"
 )
 def list_files(
-    name: str | None = Query(None, max_length=255, description="Only files with this name"),
+    name: str | None = Query(None, max_length=255, pattern=NO_NUL, description="Only files with this name"),
     before_id: int | None = Query(None, ge=1, le=INT32_MAX, description="Only files older than this id"),
     limit: int = Query(50, ge=1, le=250),
     principal: Principal = Depends(requires(Scope.REFUNDS_WRITE)),
@@ -153,7 +153,7 @@ def get_ack(
     summary="A marketplace order: charged, refunded so far, and its refunds",
 )
 def get_order(
-    merchant_order_id: str = PathParam(max_length=100),
+    merchant_order_id: str = PathParam(max_length=100, pattern=NO_NUL),
     principal: Principal = Depends(requires(Scope.RETURNS_READ)),
     db: Database = Depends(get_db),
 ) -> schemas.MarketplaceOrderOut:

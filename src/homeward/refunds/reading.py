@@ -21,6 +21,7 @@ from homeward.refunds.records import (
     RefundLineRecord,
     RefundRecord,
     ReturnRefundsRecord,
+    Source,
     file_record,
 )
 from homeward.returns.models import ReturnOrder
@@ -55,11 +56,16 @@ def get_file(db: Database, principal: Principal, file_id: int) -> FileRecord:
 
 
 def file_ack(db: Database, principal: Principal, file_id: int) -> tuple[FileRecord, Iterator[bytes]]:
-    """A file's ack; a file left unfinished (its upload was cut off by a crash) is finished first."""
+    """A file's ack; a file left unfinished (a crash cut its processing short) is finished first.
+
+    Only a file sent over this API is marked done here: one that came by FTP is done when its
+    ack has reached the FTP site, which its own door still sees to.
+    """
     record = get_file(db, principal, file_id)
     if record.status is not FileStatus.DONE:
-        service.finish(db, file_id)
-        record = service.mark_done(db, file_id)
+        record = service.finish(db, file_id)
+        if record.source is Source.API:
+            record = service.mark_done(db, file_id)
     return record, service.ack_chunks(db, file_id)
 
 

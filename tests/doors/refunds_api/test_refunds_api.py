@@ -108,6 +108,11 @@ def test_reading_the_ack_of_an_unfinished_file_finishes_it(
     assert tees["refunded_quantity"] == 1 and tees["refundable_quantity"] == 1
     assert order["refunds"][0]["file_name"] == GOOD_NAME
 
+    # A file that came by FTP can be read too, but stays unfinished until its FTP door delivers the ack.
+    ftp_file = service.receive(db, Inbound(1, "JET_REFUND_072316143100.csv", upload, Source.FTP, "acme-jet"))
+    assert client.get(f"/refunds/v1/files/{ftp_file.id}/ack", headers=auth(demo["token"])).status_code == 200
+    assert [f.id for f in service.unfinished(db, Source.FTP)] == [ftp_file.id]
+
 
 def test_the_refund_api_is_documented(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]

@@ -266,7 +266,11 @@ def run_server(
     passive_ports: range | None = None,
 ) -> None:
     configure_logging(get_settings().log_level)
-    logging.getLogger("pyftpdlib").setLevel(logging.WARNING)
+    # pyftpdlib logs every session at INFO in its own format; keep its warnings, in ours.
+    ftp_log = logging.getLogger("pyftpdlib")
+    ftp_log.handlers[:] = logging.getLogger("homeward").handlers
+    ftp_log.setLevel(logging.WARNING)
+    ftp_log.propagate = False
     server, worker = build_server(db, root, host=host, port=port, rescan=rescan, passive_ports=passive_ports)
     worker.start()
     log.info("ftp server ready", extra={"fields": {"host": host, "port": port, "root": str(root)}})

@@ -29,6 +29,7 @@ from tests.refund_files import (
     refund_row,
     wait_for,
 )
+from tests.support import free_port
 
 
 def poll_command(port: int, database_url: str, *extra: str, folder: str = "shop/") -> list[str]:
@@ -193,3 +194,14 @@ def test_a_bad_url_or_a_missing_password_is_refused(tmp_path: Path) -> None:
     )
     assert no_password.returncode == 1 and "HOMEWARD_POLL_PASSWORD" in no_password.stderr
     assert not (tmp_path / "never-created.db").exists()  # refused before touching any database
+
+    closed = free_port()  # nobody listens there
+    down = subprocess.run(
+        [*base, "--url", f"ftp://acme@127.0.0.1:{closed}/", "--merchant", "1"],
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert down.returncode == 1 and f"the FTP site ftp://acme@127.0.0.1:{closed}/ failed" in down.stderr
+    assert "Traceback" not in down.stderr and PASSWORD not in down.stderr

@@ -3,6 +3,7 @@ or Homeward's own FTP server, and the FTP accounts merchants sign in with."""
 
 from __future__ import annotations
 
+import ftplib
 import json
 import sys
 from pathlib import Path
@@ -128,7 +129,11 @@ def poll(
         typer.echo(json.dumps(outcome_line))
 
     if interval is None:
-        _run(lambda: poll_once(db, site, merchant_id, settle=settle, report=report))
+        try:
+            _run(lambda: poll_once(db, site, merchant_id, settle=settle, report=report))
+        except (OSError, EOFError, ftplib.Error) as exc:
+            typer.echo(f"error: the FTP site {site.origin} failed: {exc}", err=True)
+            raise typer.Exit(1) from None
         return
     if interval <= 0:
         typer.echo("error: --every must be more than 0 seconds", err=True)

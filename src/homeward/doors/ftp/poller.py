@@ -17,6 +17,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -78,11 +79,20 @@ def parse_site(url: str, password_env: str) -> Site:
     )
 
 
+@contextmanager
+def connected(site: Site) -> Iterator[ftplib.FTP]:
+    """A fresh session: processing a large file may outlast the site's idle timeout."""
+    with ftplib.FTP() as ftp:
+        ftp.connect(site.host, site.port, timeout=60)
+        ftp.login(site.user, site.password)
+        yield ftp
+
+
 class RemoteAcks:
     """Upload an ack aside, then rename it into place."""
 
-    def __init__(self, ftp: ftplib.FTP, site: Site) -> None:
-        self.ftp, self.site = ftp, site
+    def __init__(self, site: Site) -> None:
+        self.site = site
 
     def deliver(self, ack: str, chunks: Iterator[bytes]) -> str:
         target = self.site.path(INBOX, ACKS, ack)
@@ -91,12 +101,13 @@ class RemoteAcks:
             for chunk in chunks:
                 spool.write(chunk)
             spool.seek(0)
-            self.ftp.storbinary(f"STOR {partial}", spool)
-        try:
-            self.ftp.rename(partial, target)
-        except ftplib.error_perm:  # some servers will not rename over an existing file
-            self.ftp.delete(target)
-            self.ftp.rename(partial, target)
+            with connected(self.site) as ftp:
+                ftp.storbinary(f"STOR {partial}", spool)
+                try:
+                    ftp.rename(partial, target)
+                except ftplib.error_perm:  # some servers will not rename over an existing file
+                    ftp.delete(target)
+                    ftp.rename(partial, target)
         return f"{self.site.origin.rstrip('/')}/{INBOX}/{ACKS}/{ack}"
 
 
@@ -105,27 +116,31 @@ def poll_once(
 ) -> list[FileOutcome]:
     """One look at the site: finish what is unfinished, then process every new file."""
     outcomes: list[FileOutcome] = []
-    with ftplib.FTP() as ftp:
-        ftp.connect(site.host, site.port, timeout=60)
-        ftp.login(site.user, site.password)
+    sink = RemoteAcks(site)
+    with connected(site) as ftp:
         _ensure_folder(ftp, site.path(INBOX))
         _ensure_folder(ftp, site.path(INBOX, ACKS))
-        sink = RemoteAcks(ftp, site)
-        for record in service.unfinished(db, Source.POLL, site.origin):
-            outcomes.append(service.complete(db, record.id, sink))
-        for name in _new_files(ftp, site, settle):
-            outcomes.append(_take(ftp, db, site, merchant_id, name, sink))
-    for outcome in outcomes:
-        line: dict[str, object] = {
-            "file": outcome.file.name,
-            "ack": outcome.ack_location,
-            "rows_ok": outcome.file.rows_ok,
-            "rows_failed": outcome.file.rows_failed,
-        }
-        log.info("refund file answered", extra={"fields": line})
-        if report is not None:
-            report(line)
+    # First what a crash left unanswered: once its ack is up, the listing no longer sees it as new.
+    for record in service.unfinished(db, Source.POLL, site.origin):
+        outcomes.append(_reported(service.complete(db, record.id, sink), report))
+    with connected(site) as ftp:
+        new = _new_files(ftp, site, settle)
+    for name in new:
+        outcomes.append(_reported(_take(db, site, merchant_id, name, sink), report))
     return outcomes
+
+
+def _reported(outcome: FileOutcome, report: Report | None) -> FileOutcome:
+    line: dict[str, object] = {
+        "file": outcome.file.name,
+        "ack": outcome.ack_location,
+        "rows_ok": outcome.file.rows_ok,
+        "rows_failed": outcome.file.rows_failed,
+    }
+    log.info("refund file answered", extra={"fields": line})
+    if report is not None:
+        report(line)
+    return outcome
 
 
 def poll_forever(
@@ -150,12 +165,10 @@ def poll_forever(
         time.sleep(max(0.0, every - (time.monotonic() - started)))
 
 
-def _take(
-    ftp: ftplib.FTP, db: Database, site: Site, merchant_id: int, name: str, sink: RemoteAcks
-) -> FileOutcome:
+def _take(db: Database, site: Site, merchant_id: int, name: str, sink: RemoteAcks) -> FileOutcome:
     with tempfile.TemporaryDirectory(prefix="homeward-poll-") as scratch:
         local = Path(scratch) / "download"
-        with local.open("wb") as out:
+        with local.open("wb") as out, connected(site) as ftp:
             ftp.retrbinary(f"RETR {site.path(INBOX, name)}", out.write)
         inbound = Inbound(merchant_id, name, local, Source.POLL, site.origin)
         return service.handle(db, inbound, sink)

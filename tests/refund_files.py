@@ -12,7 +12,7 @@ from typing import Any
 from homeward.refunds.domain import ACK_COLUMNS, COLUMNS
 
 GOOD_NAME = "JET_REFUND_072316143000.csv"
-ORDER = "JET-ACME-1001"  # Completed: item -1 is 2 tees (48.72 in all), item -2 one mug (18.41)
+ORDER = "JET-ACME-1001"  # Completed: item -1 is 2 tees (48.70 in all), item -2 one mug (16.41)
 TEES, MUG = "JET-ACME-1001-1", "JET-ACME-1001-2"
 
 
@@ -27,7 +27,7 @@ def refund_row(**overrides: Any) -> dict[str, str]:
         "refund_reason": "No longer want this item",
         "refund_feedback": "",
         "notes": "",
-        "principal": "20.00",
+        "principal": "19.99",
         "tax": "1.65",
         "shipping_cost": "2.50",
         "shipping_tax": "0.21",

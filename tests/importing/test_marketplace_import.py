@@ -162,7 +162,7 @@ def test_rules_an_import_must_keep(db: Database, demo: dict[str, Any], client: T
                 }
             ),
         )
-    assert "principal 10.00 is less than the 20.00 already refunded" in str(below.value.errors)
+    assert "principal 10.00 is less than the 19.99 already refunded" in str(below.value.errors)
 
 
 def test_merchants_import_their_own_marketplace_orders_over_rest(

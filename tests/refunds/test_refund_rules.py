@@ -15,7 +15,7 @@ from homeward.importing.service import import_lines
 from tests.builders import auth, merchant_headers, return_body
 from tests.refund_files import GOOD_NAME, MUG, ORDER, TEES, read_ack, refund_csv, refund_row
 
-MUG_FULL = {"principal": "14.50", "tax": "1.20", "shipping_cost": "2.50", "shipping_tax": "0.21"}
+MUG_FULL = {"principal": "12.50", "tax": "1.20", "shipping_cost": "2.50", "shipping_tax": "0.21"}
 
 
 def send(
@@ -169,11 +169,11 @@ def test_each_broken_rule_fails_only_its_row_and_names_the_field(
     tees = item(order(client, demo), TEES)
     assert tees["refunded_quantity"] == 1  # only the good row was applied
     assert tees["refunded"] == {
-        "principal": "20.00",
+        "principal": "19.99",
         "tax": "1.65",
         "shipping_cost": "2.50",
         "shipping_tax": "0.21",
-        "total": "24.36",
+        "total": "24.35",
     }
     assert item(order(client, demo), MUG)["refunded"]["total"] == "0.00"
 
@@ -216,7 +216,7 @@ def test_accepted_spellings(client: TestClient, demo: dict[str, Any]) -> None:
                 refund_reason="Package never arrived",
                 refund_feedback="other",
                 notes="kept the box",
-                principal="20.00",
+                principal="19.99",
                 tax="1.65",
                 shipping_cost="0",
                 shipping_tax="0",
@@ -294,7 +294,7 @@ def test_refunds_add_up_across_files_and_never_pass_what_was_charged(
         in third[0]["ErrorMessage"]
     )
     assert (
-        "principal: 20.00 exceeds the 0.00 still refundable (40.00 charged, 40.00 already refunded)"
+        "principal: 19.99 exceeds the 0.00 still refundable (39.98 charged, 39.98 already refunded)"
         in third[0]["ErrorMessage"]
     )
     assert third[1]["Status"] == "FALSE" and third[1]["ErrorMessage"].startswith(
@@ -337,7 +337,7 @@ def test_refunds_show_on_the_homeward_return_of_the_same_order(
                 alt_refund_id="L2",
                 merchant_order_id="JET-ACME-1002",
                 order_item_id="JET-ACME-1002-1",
-                principal="20.00",
+                principal="19.99",
                 tax="1.65",
                 shipping_cost="4.99",
                 shipping_tax="0.41",
@@ -355,7 +355,7 @@ def test_refunds_show_on_the_homeward_return_of_the_same_order(
         (TEES, 1001),
         (MUG, 1002),
     ]
-    assert Decimal(body["refunded"]["total"]) == Decimal("24.36") + Decimal("18.41")
+    assert Decimal(body["refunded"]["total"]) == Decimal("24.35") + Decimal("16.41")
     other = order(client, demo, "JET-ACME-1002")["refunds"][0]["lines"][0]
     assert other["return_id"] is None
     assert (

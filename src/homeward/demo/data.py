@@ -30,7 +30,8 @@ DEMO_TOKEN_PREFIX = "demo:"
 CASES = {"regular": 7001, "hazmat": 7002, "bundle": 7003, "lot": 7004, "unshipped": 7005, "other": 8001}
 BUNDLE_ID = 1004
 FTP_USER = "acme-jet"
-# Marketplace (Jet) orders of the demo merchant; ACME-1001 is also Homeward order 5001.
+# Marketplace (Jet) orders of the demo merchant; JET-ACME-1001 was fulfilled as Homeward order
+# ACME-1001 (two tees at 19.99, a mug at 12.50), JET-ACME-1002 as ACME-1002.
 MARKETPLACE_ORDERS: list[dict[str, Any]] = [
     {
         "merchant_order_id": "JET-ACME-1001",
@@ -41,7 +42,7 @@ MARKETPLACE_ORDERS: list[dict[str, Any]] = [
                 "order_item_id": "JET-ACME-1001-1",
                 "inventory_id": 1001,
                 "quantity": 2,
-                "principal": "40.00",
+                "principal": "39.98",
                 "tax": "3.30",
                 "shipping_cost": "5.00",
                 "shipping_tax": "0.42",
@@ -50,7 +51,7 @@ MARKETPLACE_ORDERS: list[dict[str, Any]] = [
                 "order_item_id": "JET-ACME-1001-2",
                 "inventory_id": 1002,
                 "quantity": 1,
-                "principal": "14.50",
+                "principal": "12.50",
                 "tax": "1.20",
                 "shipping_cost": "2.50",
                 "shipping_tax": "0.21",
@@ -66,7 +67,7 @@ MARKETPLACE_ORDERS: list[dict[str, Any]] = [
                 "order_item_id": "JET-ACME-1002-1",
                 "inventory_id": 1001,
                 "quantity": 1,
-                "principal": "20.00",
+                "principal": "19.99",
                 "tax": "1.65",
                 "shipping_cost": "4.99",
                 "shipping_tax": "0.41",
@@ -81,7 +82,7 @@ MARKETPLACE_ORDERS: list[dict[str, Any]] = [
                 "order_item_id": "JET-ACME-1009-1",
                 "inventory_id": 1002,
                 "quantity": 1,
-                "principal": "14.50",
+                "principal": "12.50",
                 "tax": "1.20",
                 "shipping_cost": "0.00",
                 "shipping_tax": "0.00",

@@ -33,7 +33,7 @@ def test_an_upload_is_answered_with_an_ack_in_acks(
         upload(ftp, f"JetRefunds/{GOOD_NAME}", data)
         ack = read_ack(wait_for_ack(ftp, ACK))
         assert [a["Status"] for a in ack] == ["TRUE", "FALSE"]
-        assert ack[1]["ErrorMessage"].startswith("principal: 99.00 exceeds the 14.50 still refundable")
+        assert ack[1]["ErrorMessage"].startswith("principal: 99.00 exceeds the 12.50 still refundable")
         assert GOOD_NAME not in names(ftp, "JetRefunds")  # taken from the inbox; the ack repeats its rows
 
         # The same rows again under another name: duplicates, nothing refunded twice.

@@ -88,6 +88,17 @@ def test_the_answer_is_the_ack_and_the_file_can_be_read_again(
     assert client.get("/refunds/v1/returns/999999", headers=auth(demo["token"])).status_code == 404
 
 
+def test_any_file_name_can_be_answered_and_read_back(client: TestClient, demo: dict[str, Any]) -> None:
+    name = 'remboursés "juillet" ✓.csv'
+    sent = post(client, demo["token"], name=name)
+    assert sent.status_code == 200 and "is not JET_REFUND_MMDDYYHHMMSS.csv" in sent.text
+    again = client.get(
+        f"/refunds/v1/files/{sent.headers['x-refund-file-id']}/ack", headers=auth(demo["token"])
+    )
+    assert again.status_code == 200 and again.content == sent.content
+    assert again.headers["content-disposition"].startswith("attachment; filename*=utf-8''rembours%C3%A9s")
+
+
 def test_reading_the_ack_of_an_unfinished_file_finishes_it(
     client: TestClient, db: Database, demo: dict[str, Any], tmp_path: Path
 ) -> None:

@@ -10,6 +10,7 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as PathParam
@@ -142,7 +143,7 @@ def get_ack(
     db: Database = Depends(get_db),
 ) -> StreamingResponse:
     record, chunks = reading.file_ack(db, principal, file_id)
-    headers = {**_summary_headers(record), "Content-Disposition": f'attachment; filename="{record.ack_name}"'}
+    headers = {**_summary_headers(record), "Content-Disposition": _attachment(record.ack_name)}
     return StreamingResponse(chunks, media_type=CSV, headers=headers)
 
 
@@ -172,6 +173,12 @@ def get_return_refunds(
     db: Database = Depends(get_db),
 ) -> schemas.ReturnRefundsOut:
     return schemas.return_refunds_out(reading.return_refunds(db, principal, return_id))
+
+
+def _attachment(name: str) -> str:
+    """Content-Disposition for any file name (headers are latin-1: others go percent-encoded)."""
+    quoted = quote(name)
+    return f'attachment; filename="{name}"' if quoted == name else f"attachment; filename*=utf-8''{quoted}"
 
 
 def _summary_headers(record: FileRecord) -> dict[str, str]:

@@ -12,6 +12,9 @@ data and one real `homeward serve --workers 1` subprocess, then:
 - page_ratio: median latency of the last page over the first page, following the `last` link
   (goal <= 1.5); a page reached by following `next` and a deep middle page are shown too.
 - server_rss: VmRSS of the server process after the run (goal <= 200 MB).
+- refund_file (bench/refunds.py): a 100,000-row Jet refund file from FTP upload to ack, in rows/s
+  and as a ratio to Python's csv module merely reading it; the FTP server's peak RSS after a
+  10,000-row and the 100,000-row file (goal: grows by at most 25 MB, flat in file size).
 
 - warehouse_service / warehouse_http: returns taken from creation to Completed (10,000 through the
   service layer, 1,000 over HTTP), as returns/second and as a ratio to a bare insert of the same

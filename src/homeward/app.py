@@ -10,6 +10,7 @@ from homeward.doors.admin.routes import router as admin_router
 from homeward.doors.http import errors
 from homeward.doors.http.observability import ObservabilityMiddleware, configure_logging, metrics_endpoint
 from homeward.doors.oms.routes import router as oms_router
+from homeward.doors.refunds_api.routes import router as refunds_router
 from homeward.doors.shipbob.labels import router as labels_router
 from homeward.doors.shipbob.routes import v1, v2025
 from homeward.doors.warehouse.routes import router as warehouse_router
@@ -43,4 +44,5 @@ def create_app(database_url: str | None = None, photo_store: str | None = None) 
     app.include_router(admin_router)
     app.include_router(oms_router)
     app.include_router(warehouse_router)
+    app.include_router(refunds_router)
     return app

@@ -17,6 +17,12 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     # disk:PATH or s3://BUCKET[/PREFIX]?endpoint_url=...&region=... (see homeward.photos.store)
     photo_store: str = "disk:./homeward-photos"
+    # Refund files (issue 6): where `homeward ftp serve` keeps merchants' homes, how often
+    # `homeward refunds poll` looks for files (seconds; unset: once), and a pause after each
+    # refund group that only tests set, to stop a process mid-file on purpose.
+    ftp_root: str = "./ftp"
+    refunds_poll_every: float | None = None
+    refunds_test_group_delay: float = 0.0
 
 
 @lru_cache

@@ -15,6 +15,7 @@ class Scope(StrEnum):
     RETURNS_WRITE = "returns_write"
     CATALOG_WRITE = "catalog_write"  # import products, fulfillment centers and orders
     WAREHOUSE = "warehouse"  # receive and inspect returns in one fulfillment center, any merchant's
+    REFUNDS_WRITE = "refunds_write"  # send marketplace refund files and read their acks
 
     @classmethod
     def merchant_defaults(cls) -> frozenset["Scope"]:

@@ -1,12 +1,14 @@
 """Demo data: two merchants, three fulfillment centers in two countries, one shipment per case.
 
 Loading is idempotent (an import by fixed ids); demo tokens are re-issued on every run because
-only their hashes are stored, so the secrets printed last are the ones that work.
+only their hashes are stored, so the secrets printed last are the ones that work. The demo FTP
+password likewise (one per process, so repeated loads in one process skip the slow hash).
 """
 
 from __future__ import annotations
 
 import json
+from functools import cache
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -17,8 +19,11 @@ from homeward.auth.models import AccessToken
 from homeward.auth.service import create_token, create_warehouse_token
 from homeward.catalog.models import FulfillmentCenter
 from homeward.db import Database
+from homeward.ftp_accounts.domain import hash_password, new_password
+from homeward.ftp_accounts.service import put_hashed_account
 from homeward.importing.service import import_lines
 from homeward.labels.service import ensure_default_rate_card
+from homeward.marketplace.models import MarketplaceOrder
 from homeward.orders.models import Shipment, ShipmentLineSerial
 
 MERCHANT, OTHER_MERCHANT = 1, 2
@@ -34,6 +39,67 @@ CASES = {
     "other": 8001,
 }
 BUNDLE_ID = 1004
+FTP_USER = "acme-jet"
+# Marketplace (Jet) orders of the demo merchant; JET-ACME-1001 was fulfilled as Homeward order
+# ACME-1001 (two tees at 19.99, a mug at 12.50), JET-ACME-1002 as ACME-1002.
+MARKETPLACE_ORDERS: list[dict[str, Any]] = [
+    {
+        "merchant_order_id": "JET-ACME-1001",
+        "store_order_id": "ACME-1001",
+        "status": "Completed",
+        "items": [
+            {
+                "order_item_id": "JET-ACME-1001-1",
+                "inventory_id": 1001,
+                "quantity": 2,
+                "principal": "39.98",
+                "tax": "3.30",
+                "shipping_cost": "5.00",
+                "shipping_tax": "0.42",
+            },
+            {
+                "order_item_id": "JET-ACME-1001-2",
+                "inventory_id": 1002,
+                "quantity": 1,
+                "principal": "12.50",
+                "tax": "1.20",
+                "shipping_cost": "2.50",
+                "shipping_tax": "0.21",
+            },
+        ],
+    },
+    {
+        "merchant_order_id": "JET-ACME-1002",
+        "store_order_id": "ACME-1002",
+        "status": "In Progress",
+        "items": [
+            {
+                "order_item_id": "JET-ACME-1002-1",
+                "inventory_id": 1001,
+                "quantity": 1,
+                "principal": "19.99",
+                "tax": "1.65",
+                "shipping_cost": "4.99",
+                "shipping_tax": "0.41",
+            }
+        ],
+    },
+    {
+        "merchant_order_id": "JET-ACME-1009",
+        "status": "Acknowledged",
+        "items": [
+            {
+                "order_item_id": "JET-ACME-1009-1",
+                "inventory_id": 1002,
+                "quantity": 1,
+                "principal": "12.50",
+                "tax": "1.20",
+                "shipping_cost": "0.00",
+                "shipping_tax": "0.00",
+            }
+        ],
+    },
+]
 
 _US = {
     "name": "Jordan Lee",
@@ -272,6 +338,7 @@ def _records() -> list[dict[str, Any]]:
             [{"inventory_id": 2001, "quantity": 2}],
             fc=2,
         ),
+        *({"type": "marketplace_order", "merchant_id": MERCHANT, **order} for order in MARKETPLACE_ORDERS),
     ]
 
 
@@ -302,6 +369,8 @@ def load(db: Database) -> dict[str, Any]:
             if case != "other"
         }
         shipments["bundle"]["bundle_inventory_id"] = BUNDLE_ID
+        ftp_password, ftp_hash = _demo_ftp_secret()
+        put_hashed_account(session, MERCHANT, FTP_USER, ftp_hash)
         return {
             "token": token.secret,
             "readonly_token": readonly.secret,
@@ -313,7 +382,46 @@ def load(db: Database) -> dict[str, Any]:
             "fulfillment_centers": [{"id": fc.id, "name": fc.name, "country": fc.country} for fc in fcs],
             "shipments": shipments,
             "other_shipment": _shipment(session, session.get(Shipment, CASES["other"])),
+            "marketplace": {
+                "ftp_user": FTP_USER,
+                "ftp_password": ftp_password,
+                "orders": [
+                    _marketplace_order(session, order["merchant_order_id"]) for order in MARKETPLACE_ORDERS
+                ],
+            },
         }
+
+
+@cache
+def _demo_ftp_secret() -> tuple[str, str]:
+    """A fresh password per process; only its hash is stored."""
+    password = new_password()
+    return password, hash_password(password)
+
+
+def _marketplace_order(session: Any, merchant_order_id: str) -> dict[str, Any]:
+    order = session.scalars(
+        select(MarketplaceOrder).where(
+            MarketplaceOrder.merchant_id == MERCHANT, MarketplaceOrder.merchant_order_id == merchant_order_id
+        )
+    ).one()
+    return {
+        "merchant_order_id": order.merchant_order_id,
+        "store_order_id": order.store_order_id,
+        "status": order.status,
+        "items": [
+            {
+                "order_item_id": item.order_item_id,
+                "inventory_id": item.inventory_id,
+                "quantity": item.quantity,
+                "principal": str(item.principal),
+                "tax": str(item.tax),
+                "shipping_cost": str(item.shipping_cost),
+                "shipping_tax": str(item.shipping_tax),
+            }
+            for item in order.items
+        ],
+    }
 
 
 def _shipment(session: Session, row: Shipment | None) -> dict[str, Any]:

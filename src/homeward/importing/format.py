@@ -4,10 +4,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from homeward.catalog.domain import MAX_INSPECTION_STEPS, IneligibleCategory, ReturnAction
 from homeward.kit.text import CleanStr, Id32, UtcDateTime
+from homeward.marketplace.domain import MarketplaceOrderStatus
 from homeward.orders.domain import ShipmentStatus
 
 
@@ -139,8 +140,36 @@ class OrderLine(_Line):
     shipments: list[ShipmentIn] = Field(default_factory=list)
 
 
+def _marketplace_status(value: object) -> object:
+    return MarketplaceOrderStatus.parse(value) if isinstance(value, str) else value
+
+
+# Whole-line amounts (every unit ordered), in the currency's major unit with at most two decimals.
+LineAmount = Annotated[Decimal, Field(Decimal("0"), ge=0, max_digits=12, decimal_places=2)]
+
+
+class MarketplaceItemIn(_Line):
+    order_item_id: CleanStr = Field(min_length=1, max_length=100)
+    inventory_id: Id32 | None = Field(None, description="The product this line sold, to link returns")
+    quantity: int = Field(ge=1, le=1_000_000)
+    principal: LineAmount
+    tax: LineAmount
+    shipping_cost: LineAmount
+    shipping_tax: LineAmount
+
+
+class MarketplaceOrderLine(_Line):
+    type: Literal["marketplace_order"]
+    merchant_id: Id32 | None = None
+    merchant_order_id: CleanStr = Field(min_length=1, max_length=100)
+    store_order_id: CleanStr | None = Field(None, min_length=1, max_length=100)
+    status: Annotated[MarketplaceOrderStatus, BeforeValidator(_marketplace_status)]
+    items: list[MarketplaceItemIn] = Field(min_length=1, max_length=1000)
+
+
 ImportLine = Annotated[
-    MerchantLine | ChannelLine | FulfillmentCenterLine | ProductLine | OrderLine, Field(discriminator="type")
+    MerchantLine | ChannelLine | FulfillmentCenterLine | ProductLine | OrderLine | MarketplaceOrderLine,
+    Field(discriminator="type"),
 ]
-RECORD_TYPES = ("merchant", "channel", "fulfillment_center", "product", "order")
+RECORD_TYPES = ("merchant", "channel", "fulfillment_center", "product", "order", "marketplace_order")
 OPERATOR_ONLY = ("merchant", "channel", "fulfillment_center")

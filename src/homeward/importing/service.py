@@ -19,6 +19,7 @@ from homeward.db import Database
 from homeward.doors.http.errors import field_path
 from homeward.importing import format as fmt
 from homeward.kit.errors import FieldError, Forbidden, InvalidInput, RuleViolation
+from homeward.marketplace.importing import upsert_order
 from homeward.orders.models import Order, Shipment, ShipmentLine, ShipmentLineSerial
 from homeward.tenants.models import Channel, Merchant
 
@@ -68,7 +69,7 @@ def import_lines(db: Database, text_lines: str, *, tenant: int | None = None) ->
             raise Forbidden("A merchant token may import products and orders only", refused)
     with db.write() as session:
         importer = _Importer(session, tenant)
-        for kind in ("merchant", "fulfillment_center", "channel", "product", "order"):
+        for kind in ("merchant", "fulfillment_center", "channel", "product", "order", "marketplace_order"):
             for number, line in lines:
                 if line.type == kind:
                     importer.apply(number, line)
@@ -207,6 +208,12 @@ class _Importer:
         self.session.flush()
         for shipment in line.shipments:
             self._shipment(number, row, shipment)
+
+    def _marketplace_order(self, number: int, line: fmt.MarketplaceOrderLine) -> None:
+        merchant_id = self.merchant_of(number, line.merchant_id)
+        if merchant_id is not None:
+            for problem in upsert_order(self.session, merchant_id, line):
+                self.fail(number, problem)
 
     def _shipment(self, number: int, order: Order, data: fmt.ShipmentIn) -> None:
         row = self.session.get(Shipment, data.id)

@@ -133,6 +133,8 @@ def demo_data(
     typer.echo(f"  channel id:           {result['channel_id']}")
     for fc_id, secret in result["warehouse_tokens"].items():
         typer.echo(f"  warehouse {fc_id} token:    {secret}")
+    marketplace = result["marketplace"]
+    typer.echo(f"  FTP user / password:  {marketplace['ftp_user']} / {marketplace['ftp_password']}")
 
 
 @token_app.command("create")
@@ -213,3 +215,10 @@ def rates_show(database_url: DatabaseUrl = None) -> None:
 
 def main() -> None:  # pragma: no cover - console entry point
     sys.exit(app())
+
+
+# Refund files and FTP accounts: registered last because they reuse the helpers above.
+from homeward.doors.cli.refunds import ftp_app, refunds_app  # noqa: E402
+
+app.add_typer(refunds_app, name="refunds")
+app.add_typer(ftp_app, name="ftp")

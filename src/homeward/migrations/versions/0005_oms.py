@@ -1,7 +1,7 @@
 """oms: return details, units and serials, reasons
 
 Revision ID: 0005_oms
-Revises: 0003_labels
+Revises: 0004_refunds
 Create Date: 2026-11-23 19:26:40.254736
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import homeward.kit.orm
 
 revision: str = "0005_oms"
-down_revision: str | None = "0003_labels"
+down_revision: str | None = "0004_refunds"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,1 @@
+"""FTP doors for refund files: Homeward's own server, and a poller for merchant-hosted sites."""

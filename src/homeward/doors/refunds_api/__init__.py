@@ -1,0 +1,1 @@
+"""REST door for marketplace refund files and the refunds they applied."""

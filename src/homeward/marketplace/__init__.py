@@ -1,0 +1,1 @@
+"""Marketplace orders (Jet-style): what a merchant's refund files are checked against."""

@@ -1,0 +1,1 @@
+"""Marketplace refunds by CSV file (Jet-style): staged, applied exactly once, answered with an ack."""

@@ -1,0 +1,87 @@
+"""Reading refund files and writing their acks, one row at a time (files are never held whole).
+
+UTF-8 with or without a byte-order mark, as Excel saves it; the ack keeps the mark if the file had
+one, so Excel shows both the same way.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Iterable, Iterator, Sequence
+from typing import BinaryIO
+
+from homeward.refunds import domain
+
+BOM = codecs.BOM_UTF8
+
+
+class UnreadableFile(Exception):
+    """The file as a whole cannot be read as a refund file; the reason goes in a one-row ack."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def has_bom(stream: BinaryIO) -> bool:
+    start = stream.read(len(BOM))
+    stream.seek(0)
+    return start == BOM
+
+
+def read_rows(stream: BinaryIO) -> Iterator[tuple[int, list[str]]]:
+    """Yield (row number, cells) after checking the header; row numbers count the header as 1.
+
+    Blank rows are skipped but still counted, so numbers match the rows a spreadsheet shows.
+    """
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+    reader = csv.reader(text, strict=True)  # malformed quoting is reported, not guessed at
+    number = 0
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise UnreadableFile(f"the file is empty (expected a header row: {', '.join(domain.COLUMNS)})")
+        number = 1
+        problem = domain.header_problem(header)
+        if problem:
+            raise UnreadableFile(problem)
+        for cells in reader:
+            number += 1
+            if not domain.is_blank(cells):
+                yield number, cells
+    except UnicodeDecodeError as exc:
+        raise UnreadableFile(
+            f"the file is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} near row {number + 1}), "
+            "save it as 'CSV UTF-8'"
+        ) from exc
+    except csv.Error as exc:
+        raise UnreadableFile(f"row {number + 1} cannot be read as CSV: {exc}") from exc
+    finally:
+        text.detach()  # leave the caller's stream open
+
+
+class AckWriter:
+    """Turns ack rows into CSV bytes, a batch at a time."""
+
+    def __init__(self) -> None:
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer, lineterminator="\r\n")
+
+    def encode(self, rows: Iterable[Sequence[str]]) -> bytes:
+        self._writer.writerows(rows)
+        data = self._buffer.getvalue().encode("utf-8")
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        return data
+
+
+def ack_row(cells: Sequence[str], ok: bool, message: str) -> list[str]:
+    return [*domain.padded(cells), "TRUE" if ok else "FALSE", message]
+
+
+def rejection_ack(reason: str) -> Iterator[bytes]:
+    """The whole ack of a file that could not be read: the header and one FALSE row with the reason."""
+    writer = AckWriter()
+    yield writer.encode([domain.ACK_COLUMNS, ack_row([], False, reason)])

@@ -1,0 +1,468 @@
+"""Refund files (Jet-style): the file name, the row format and the rules one refund must keep.
+
+Pure Python. The service reads rows and gathers facts (the marketplace order, what was refunded
+before, whether the alt_refund_id was already used); these functions say what is allowed and why
+not. Every reason names the field it is about, so an ack row can tell the merchant what to fix.
+
+Per-unit amounts are the order line's amounts divided by the quantity ordered. A refund is partial
+when its four amounts add up to less than the line's four amounts for the units refunded; partial
+refunds need a refund_feedback.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+
+from homeward.kit.errors import FieldError
+from homeward.kit.money import to_money
+from homeward.marketplace.domain import Amounts, MarketplaceOrderStatus
+
+COLUMNS = (
+    "merchant_order_id",
+    "alt_refund_id",
+    "order_item_id",
+    "total_quantity_returned",
+    "order_return_refund_qty",
+    "refund_reason",
+    "refund_feedback",
+    "notes",
+    "principal",
+    "tax",
+    "shipping_cost",
+    "shipping_tax",
+)
+ACK_COLUMNS = (*COLUMNS, "Status", "ErrorMessage")
+
+# The 19 reasons of seed 003, matched exactly but for letter case.
+REFUND_REASONS = (
+    "No longer want this item",
+    "Received the wrong item",
+    "Website description is inaccurate",
+    "Product is defective / does not work",
+    "Item arrived damaged - box intact",
+    "Item arrived damaged - box damaged",
+    "Package never arrived",
+    "Package arrived late",
+    "Wrong quantity received",
+    "Better price found elsewhere",
+    "Unwanted gift",
+    "Accidental order",
+    "Unauthorized purchase",
+    "Item is missing parts / accessories",
+    "Return to Sender - damaged, undeliverable, refused",
+    "Return to Sender - lost in transit only",
+    "Item is refurbished",
+    "Item is expired",
+    "Package arrived after estimated delivery date",
+)
+_REASON_BY_KEY = {reason.lower(): reason for reason in REFUND_REASONS}
+# Between the reasons of one ErrorMessage; no single reason contains it.
+REASON_SEPARATOR = "; "
+
+ID_MAX = 100
+NOTES_MAX = 1000
+QUANTITY_MAX = 1_000_000
+AMOUNT_MAX = Decimal("999999999999.99")
+_WHOLE = re.compile(r"^\d+$")
+_AMOUNT = re.compile(r"^(\d+(\.\d*)?|\.\d+)$")
+_FILE_NAME = re.compile(r"^JET_REFUND_(\d{12})\.csv$", re.IGNORECASE)
+# Names FTP clients give a file while it is still being written; it is renamed when complete.
+_IN_PROGRESS_SUFFIXES = (".part", ".filepart", ".tmp", ".uploading")
+
+
+class RefundFeedback(StrEnum):
+    OTHER = "other"
+    ITEM_DAMAGED = "item damaged"
+    NOT_SHIPPED_IN_ORIGINAL_PACKAGING = "not shipped in original packaging"
+    CUSTOMER_OPENED_ITEM = "customer opened item"
+
+
+# --- files ---------------------------------------------------------------------------------------
+
+
+def file_name_problem(name: str) -> str | None:
+    """Why a name is not JET_REFUND_MMDDYYHHMMSS.csv with a real date and time, or None if it is."""
+    match = _FILE_NAME.match(name)
+    if match is None:
+        return (
+            f"file name '{name}' is not JET_REFUND_MMDDYYHHMMSS.csv (two-digit month, day, year, "
+            "24-hour hour, minute, seconds), so the file was not processed"
+        )
+    try:
+        datetime.strptime(match.group(1), "%m%d%y%H%M%S")
+    except ValueError:
+        return (
+            f"file name '{name}': {match.group(1)} is not a valid MMDDYYHHMMSS date and time, "
+            "so the file was not processed"
+        )
+    return None
+
+
+def is_in_progress_name(name: str) -> bool:
+    """Hidden files and temporary upload names are not refund files (yet)."""
+    return name.startswith(".") or name.lower().endswith(_IN_PROGRESS_SUFFIXES)
+
+
+def ack_name(name: str) -> str:
+    stem = name[:-4] if name.lower().endswith(".csv") else name
+    return f"{stem}_Ack.csv"
+
+
+def header_problem(cells: Sequence[str]) -> str | None:
+    """The header row must name the twelve columns in order (any letter case)."""
+    given = [c.strip().lower() for c in _without_trailing_blanks(cells)]
+    if given == list(COLUMNS):
+        return None
+    expected = ", ".join(COLUMNS)
+    for index, name in enumerate(COLUMNS):
+        if index >= len(given):
+            return f"header row lacks column {index + 1} '{name}' (expected: {expected})"
+        if given[index] != name:
+            return (
+                f"header column {index + 1} is '{given[index][:60]}', expected '{name}' "
+                f"(expected: {expected})"
+            )
+    return f"header row has {len(given)} columns, expected {len(COLUMNS)}: {expected}"
+
+
+def is_blank(cells: Sequence[str]) -> bool:
+    """Spreadsheets leave empty rows (`,,,,`) below the data; they are not refunds."""
+    return all(not c.strip() for c in cells)
+
+
+def padded(cells: Sequence[str]) -> list[str]:
+    """The row as twelve cells, for echoing in the ack whatever its width (NULs dropped: no
+    spreadsheet shows them, and the row's ErrorMessage says they were there)."""
+    cells = [c.replace("\x00", "") for c in _without_trailing_blanks(cells)]
+    return [*cells[: len(COLUMNS)], *[""] * (len(COLUMNS) - len(cells))]
+
+
+def group_key(row_number: int, cells: Sequence[str]) -> str:
+    """Rows refunding together share (merchant_order_id, alt_refund_id); a row naming neither is alone."""
+    cells = _without_trailing_blanks(cells)
+    if len(cells) != len(COLUMNS):
+        return f"row:{row_number}"
+    order, alt = cells[0].strip(), cells[1].strip()
+    if not order or not alt or len(order) > ID_MAX or len(alt) > ID_MAX:
+        return f"row:{row_number}"
+    return hashlib.sha256(json.dumps([order, alt], ensure_ascii=False).encode()).hexdigest()[:40]
+
+
+def _without_trailing_blanks(cells: Sequence[str]) -> list[str]:
+    cells = list(cells)
+    while len(cells) > len(COLUMNS) and not cells[-1].strip():
+        cells.pop()
+    return cells
+
+
+# --- one row, on its own -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RefundRow:
+    """A row as far as it could be read; a value that could not be read is None, with its error."""
+
+    row_number: int
+    merchant_order_id: str
+    alt_refund_id: str
+    order_item_id: str
+    quantity_returned: int | None
+    quantity_refunded: int | None
+    reason: str | None
+    feedback: RefundFeedback | None
+    notes: str | None
+    amounts: Amounts | None
+    errors: tuple[FieldError, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        return not self.errors
+
+
+def parse_row(row_number: int, raw: Sequence[str]) -> RefundRow:
+    """Read one row and check every rule that needs nothing but the row itself."""
+    cells = _without_trailing_blanks(raw)
+    if len(cells) != len(COLUMNS):
+        error = FieldError("columns", f"row has {len(cells)} columns, expected {len(COLUMNS)}")
+        return RefundRow(row_number, "", "", "", None, None, None, None, None, None, (error,))
+    errors: list[FieldError] = []
+    values = dict(zip(COLUMNS, (c.strip() for c in cells), strict=True))
+    for name, value in values.items():
+        if "\x00" in value:
+            errors.append(FieldError(name, "must not contain NUL characters"))
+            values[name] = value.replace("\x00", "")
+    for name in ("merchant_order_id", "alt_refund_id", "order_item_id"):
+        errors.extend(_identifier(name, values[name]))
+    returned = _quantity("total_quantity_returned", values["total_quantity_returned"], errors)
+    refunded = _quantity("order_return_refund_qty", values["order_return_refund_qty"], errors)
+    if returned is not None and refunded is not None and refunded > returned:
+        errors.append(
+            FieldError("order_return_refund_qty", f"{refunded} exceeds total_quantity_returned ({returned})")
+        )
+    reason = _reason(values["refund_reason"], errors)
+    feedback = _feedback(values["refund_feedback"], errors)
+    notes = values["notes"] or None
+    if notes is not None and len(notes) > NOTES_MAX:
+        errors.append(FieldError("notes", f"must be at most {NOTES_MAX} characters"))
+    if feedback is RefundFeedback.OTHER and notes is None:
+        errors.append(FieldError("notes", "is required when refund_feedback is 'other'"))
+    parts = [_amount(name, values[name], errors) for name in Amounts.FIELDS]
+    amounts = Amounts(*parts) if all(p is not None for p in parts) else None  # type: ignore[arg-type]
+    if amounts is not None and refunded == 0 and amounts.total == 0:
+        errors.append(
+            FieldError("order_return_refund_qty", "the row refunds nothing (no units and every amount 0)")
+        )
+    return RefundRow(
+        row_number=row_number,
+        merchant_order_id=values["merchant_order_id"],
+        alt_refund_id=values["alt_refund_id"],
+        order_item_id=values["order_item_id"],
+        quantity_returned=returned,
+        quantity_refunded=refunded,
+        reason=reason,
+        feedback=feedback,
+        notes=notes,
+        amounts=amounts,
+        errors=tuple(errors),
+    )
+
+
+def _identifier(name: str, value: str) -> list[FieldError]:
+    if not value:
+        return [FieldError(name, "is required")]
+    if len(value) > ID_MAX:
+        return [FieldError(name, f"must be at most {ID_MAX} characters")]
+    return []
+
+
+def _quantity(name: str, value: str, errors: list[FieldError]) -> int | None:
+    if not value:
+        errors.append(FieldError(name, "is required"))
+    elif value.startswith("-") and _WHOLE.match(value[1:]):
+        errors.append(FieldError(name, f"must be 0 or more, got {value}"))
+    elif not _WHOLE.match(value):
+        errors.append(FieldError(name, f"must be a whole number, got '{value[:40]}'"))
+    elif int(value) > QUANTITY_MAX:
+        errors.append(FieldError(name, f"must be at most {QUANTITY_MAX:,}"))
+    else:
+        return int(value)
+    return None
+
+
+def _amount(name: str, value: str, errors: list[FieldError]) -> Decimal | None:
+    """Blank means 0 (a spreadsheet cell left empty); otherwise 0 or more, at most two decimals."""
+    if not value:
+        return to_money(0)
+    negative = value.startswith("-") and bool(_AMOUNT.match(value[1:]))
+    if negative or not _AMOUNT.match(value):
+        why = (
+            f"must be 0 or more, got {value}"
+            if negative
+            else f"must be an amount like 12.34, got '{value[:40]}'"
+        )
+        errors.append(FieldError(name, why))
+        return None
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:  # pragma: no cover - the pattern admits only plain decimals
+        errors.append(FieldError(name, f"must be an amount like 12.34, got '{value[:40]}'"))
+        return None
+    if amount != amount.quantize(Decimal("0.01")):
+        errors.append(FieldError(name, f"must have at most two decimal places, got {value}"))
+        return None
+    if amount > AMOUNT_MAX:
+        errors.append(FieldError(name, f"must be at most {AMOUNT_MAX}"))
+        return None
+    return to_money(amount)
+
+
+def _reason(value: str, errors: list[FieldError]) -> str | None:
+    if not value:
+        errors.append(FieldError("refund_reason", "is required"))
+        return None
+    reason = _REASON_BY_KEY.get(value.lower())
+    if reason is None:
+        errors.append(
+            FieldError("refund_reason", f"'{value[:80]}' is not one of the 19 refund reasons Jet accepts")
+        )
+    return reason
+
+
+def _feedback(value: str, errors: list[FieldError]) -> RefundFeedback | None:
+    if not value:
+        return None
+    try:
+        return RefundFeedback(value.lower())
+    except ValueError:
+        allowed = " | ".join(f.value for f in RefundFeedback)
+        errors.append(FieldError("refund_feedback", f"'{value[:80]}' is not one of: {allowed}"))
+        return None
+
+
+# --- a group of rows against the order -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ItemFacts:
+    order_item_id: str
+    quantity: int
+    charged: Amounts
+    refunded_quantity: int
+    refunded: Amounts
+
+
+@dataclass(frozen=True)
+class OrderFacts:
+    merchant_order_id: str
+    status: MarketplaceOrderStatus
+    items: dict[str, ItemFacts] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RowResult:
+    row_number: int
+    ok: bool
+    message: str
+
+
+def settle_group(
+    rows: Sequence[RefundRow], order: OrderFacts | None, *, already_applied: bool
+) -> list[RowResult]:
+    """Judge the rows of one alt_refund_id together: every row is applied, or none is.
+
+    `order` is None when the merchant has no such order. A failed row names each broken field;
+    a good row in a failed group says which rows held it back.
+    """
+    errors: dict[int, list[FieldError]] = {row.row_number: list(row.errors) for row in rows}
+    order_id = rows[0].merchant_order_id if rows else ""
+    if order_id and len(order_id) <= ID_MAX:
+        for row in rows:
+            errors[row.row_number].extend(_against_order(row, order, already_applied))
+        _repeated_items(rows, errors)
+    failed = [n for n, found in errors.items() if found]
+    results = []
+    for row in rows:
+        own = errors[row.row_number]
+        if own:
+            results.append(RowResult(row.row_number, False, REASON_SEPARATOR.join(str(e) for e in own)))
+        elif failed:
+            others = ", ".join(str(n) for n in failed)
+            why = f"not applied: row(s) {others} of alt_refund_id '{row.alt_refund_id}' failed"
+            results.append(RowResult(row.row_number, False, f"alt_refund_id: {why}"))
+        else:
+            results.append(RowResult(row.row_number, True, ""))
+    return results
+
+
+def duplicate_results(rows: Sequence[RefundRow]) -> list[RowResult]:
+    """What a group says when another processor applied the same alt_refund_id first."""
+    return [RowResult(r.row_number, False, str(_duplicate(r))) for r in rows]
+
+
+def _duplicate(row: RefundRow) -> FieldError:
+    return FieldError(
+        "alt_refund_id",
+        f"duplicate alt_refund_id: '{row.alt_refund_id}' was already applied to order "
+        f"'{row.merchant_order_id}'",
+    )
+
+
+def _against_order(row: RefundRow, order: OrderFacts | None, already_applied: bool) -> list[FieldError]:
+    if already_applied:
+        return [_duplicate(row)]
+    if order is None:
+        return [FieldError("merchant_order_id", f"order '{row.merchant_order_id}' was not found")]
+    if not order.status.refundable:
+        return [
+            FieldError(
+                "merchant_order_id",
+                f"order '{order.merchant_order_id}' is '{order.status}' (only orders that are "
+                f"'{MarketplaceOrderStatus.IN_PROGRESS}' or '{MarketplaceOrderStatus.COMPLETED}' "
+                "can be refunded)",
+            )
+        ]
+    if not row.order_item_id:
+        return []
+    item = order.items.get(row.order_item_id)
+    if item is None:
+        return [
+            FieldError(
+                "order_item_id", f"'{row.order_item_id}' is not an item of order '{order.merchant_order_id}'"
+            )
+        ]
+    return _against_item(row, item)
+
+
+def _against_item(row: RefundRow, item: ItemFacts) -> list[FieldError]:
+    errors: list[FieldError] = []
+    if row.quantity_returned is not None and row.quantity_returned > item.quantity:
+        errors.append(
+            FieldError(
+                "total_quantity_returned",
+                f"{row.quantity_returned} exceeds the {item.quantity} unit(s) ordered",
+            )
+        )
+    if row.quantity_refunded is not None:
+        left = item.quantity - item.refunded_quantity
+        if row.quantity_refunded > left:
+            errors.append(
+                FieldError(
+                    "order_return_refund_qty",
+                    f"{row.quantity_refunded} exceeds the {left} unit(s) still refundable "
+                    f"({item.quantity} ordered, {item.refunded_quantity} already refunded)",
+                )
+            )
+    if row.amounts is None:
+        return errors
+    for name, amount in row.amounts.items():
+        charged, refunded = getattr(item.charged, name), getattr(item.refunded, name)
+        if amount > charged - refunded:
+            errors.append(
+                FieldError(
+                    name,
+                    f"{amount} exceeds the {charged - refunded} still refundable "
+                    f"({charged} charged, {refunded} already refunded)",
+                )
+            )
+    if row.quantity_refunded is not None and row.feedback is None and is_partial(row, item):
+        full = to_money(item.charged.total * row.quantity_refunded / item.quantity)
+        errors.append(
+            FieldError(
+                "refund_feedback",
+                f"is required for a partial refund ({row.amounts.total} of the {full} charged "
+                f"for {row.quantity_refunded} unit(s))",
+            )
+        )
+    return errors
+
+
+def is_partial(row: RefundRow, item: ItemFacts) -> bool:
+    """Less than the line's price, tax, shipping and shipping tax for the units refunded.
+
+    Compared as refund * ordered < line * refunded units, so no per-unit rounding can tip it.
+    """
+    if row.amounts is None or row.quantity_refunded is None:
+        return False
+    return row.amounts.total * item.quantity < item.charged.total * row.quantity_refunded
+
+
+def _repeated_items(rows: Sequence[RefundRow], errors: dict[int, list[FieldError]]) -> None:
+    counts = Counter(row.order_item_id for row in rows if row.order_item_id)
+    for row in rows:
+        if counts[row.order_item_id] > 1:
+            others = ", ".join(str(r.row_number) for r in rows if r.order_item_id == row.order_item_id)
+            errors[row.row_number].append(
+                FieldError(
+                    "order_item_id",
+                    f"'{row.order_item_id}' is on more than one row of alt_refund_id "
+                    f"'{row.alt_refund_id}' (rows {others}), put each item on one row",
+                )
+            )

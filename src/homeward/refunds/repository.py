@@ -1,0 +1,346 @@
+"""Every query about refund files and refunds, scoped to one file or one merchant."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import Connection, Table, bindparam, exists, false, func, insert, select, text, update
+from sqlalchemy.orm import Session, selectinload
+
+from homeward.db import WRITE_OPTION, Database, engine_for
+from homeward.marketplace.domain import Amounts
+from homeward.marketplace.models import MarketplaceOrder, MarketplaceOrderItem
+from homeward.refunds.domain import RowResult
+from homeward.refunds.models import Refund, RefundFile, RefundFileGroup, RefundFileRow, RefundLine
+from homeward.refunds.records import FileStatus
+from homeward.returns.domain import ReturnStatus
+from homeward.returns.models import ReturnItem, ReturnOrder
+
+Executor = Session | Connection
+_rows = cast(Table, RefundFileRow.__table__)
+_groups = cast(Table, RefundFileGroup.__table__)
+_orders = cast(Table, MarketplaceOrder.__table__)
+_items = cast(Table, MarketplaceOrderItem.__table__)
+_refunds = cast(Table, Refund.__table__)
+_lines = cast(Table, RefundLine.__table__)
+_returns = cast(Table, ReturnOrder.__table__)
+_return_items = cast(Table, ReturnItem.__table__)
+
+# The statements run once per refund group are built once: building one costs more than running it.
+_CLAIM = (
+    update(_groups)
+    .where(_groups.c.file_id == bindparam("b_file"), _groups.c.group_key == bindparam("b_key"))
+    .where(_groups.c.done == false())
+    .values(done=True)
+)
+_SAVE_VERDICT = (
+    update(_rows)
+    .where(_rows.c.file_id == bindparam("b_file"), _rows.c.row_number == bindparam("b_row"))
+    .values(ok=bindparam("b_ok"), error=bindparam("b_error"))
+)
+_LOCK_ORDER = (
+    select(
+        _orders.c.id,
+        _orders.c.status,
+        _orders.c.store_order_id,
+        _items.c.id,
+        _items.c.order_item_id,
+        _items.c.inventory_id,
+        _items.c.quantity,
+        *(_items.c[part] for part in Amounts.FIELDS),
+        _items.c.refunded_quantity,
+        *(_items.c[f"refunded_{part}"] for part in Amounts.FIELDS),
+        exists()
+        .where(_refunds.c.merchant_id == _orders.c.merchant_id)
+        .where(_refunds.c.merchant_order_id == _orders.c.merchant_order_id)
+        .where(_refunds.c.alt_refund_id == bindparam("b_alt"))
+        .label("alt_refund_id_used"),
+    )
+    .join(_items, _items.c.order_id == _orders.c.id)
+    .where(
+        _orders.c.merchant_id == bindparam("b_merchant"), _orders.c.merchant_order_id == bindparam("b_order")
+    )
+    .with_for_update(of=_orders)
+)
+_ASYNC_COMMIT = text("SET synchronous_commit = off")
+_SYNC_COMMIT = text("RESET synchronous_commit")
+_INSERT_REFUND = insert(_refunds).returning(_refunds.c.id)
+_INSERT_LINE = insert(_lines)
+_SET_REFUNDED = (
+    update(_items)
+    .where(_items.c.id == bindparam("b_id"))
+    .values(
+        refunded_quantity=bindparam("b_quantity"),
+        **{f"refunded_{part}": bindparam(f"b_{part}") for part in Amounts.FIELDS},
+    )
+)
+_RETURN_FOR_ITEM = (
+    select(_returns.c.id)
+    .join(_return_items, _return_items.c.return_id == _returns.c.id)
+    .where(
+        _returns.c.merchant_id == bindparam("b_merchant"),
+        _returns.c.store_order_id == bindparam("b_store_order"),
+        _returns.c.status != ReturnStatus.CANCELLED.value,
+        _return_items.c.inventory_id == bindparam("b_inventory"),
+    )
+    .order_by(_returns.c.id.desc())
+    .limit(1)
+)
+
+
+# --- files and their staged rows -----------------------------------------------------------------
+
+
+def unfinished_upload(session: Session, merchant_id: int, name: str, sha256: str) -> RefundFile | None:
+    return session.scalars(
+        select(RefundFile).where(
+            RefundFile.merchant_id == merchant_id,
+            RefundFile.name == name,
+            RefundFile.sha256 == sha256,
+            RefundFile.status == FileStatus.PROCESSING.value,
+        )
+    ).first()
+
+
+def stage_rows(session: Session, file_id: int, rows: Iterable[tuple[int, str, list[str]]]) -> int:
+    """Insert (row number, group key, cells) in batches; returns how many rows were staged."""
+    count, batch = 0, []
+    for number, key, cells in rows:
+        batch.append(
+            {
+                "file_id": file_id,
+                "row_number": number,
+                "group_key": key,
+                "cells": json.dumps(cells, ensure_ascii=False),
+            }
+        )
+        if len(batch) >= 2000:
+            count += _insert(session, batch)
+            batch = []
+    return count + (_insert(session, batch) if batch else 0)
+
+
+def _insert(session: Session, batch: list[dict[str, Any]]) -> int:
+    session.execute(_rows.insert(), batch)
+    return len(batch)
+
+
+def index_groups(session: Session, file_id: int) -> None:
+    """One group per (merchant_order_id, alt_refund_id), remembering the first row it appears on."""
+    session.execute(
+        _groups.insert().from_select(
+            ["file_id", "group_key", "first_row", "done"],
+            select(_rows.c.file_id, _rows.c.group_key, func.min(_rows.c.row_number), false())
+            .where(_rows.c.file_id == file_id)
+            .group_by(_rows.c.file_id, _rows.c.group_key),
+        )
+    )
+
+
+def pending_groups(session: Session, file_id: int, after_row: int, limit: int) -> list[tuple[str, int]]:
+    query = (
+        select(_groups.c.group_key, _groups.c.first_row)
+        .where(_groups.c.file_id == file_id, _groups.c.first_row > after_row, _groups.c.done == false())
+        .order_by(_groups.c.first_row)
+        .limit(limit)
+    )
+    return [(key, first) for key, first in session.execute(query)]
+
+
+def rows_of_groups(session: Session, file_id: int, keys: list[str]) -> dict[str, list[tuple[int, list[str]]]]:
+    """The rows of many groups in one query, each group's rows in file order."""
+    found: dict[str, list[tuple[int, list[str]]]] = {key: [] for key in keys}
+    if not keys:
+        return found
+    query = (
+        select(_rows.c.group_key, _rows.c.row_number, _rows.c.cells)
+        .where(_rows.c.file_id == file_id, _rows.c.group_key.in_(keys))
+        .order_by(_rows.c.row_number)
+    )
+    for key, number, cells in session.execute(query):
+        found[key].append((number, json.loads(cells)))
+    return found
+
+
+@contextmanager
+def group_connection(db: Database) -> Iterator[Connection]:
+    """One connection for settling a file's groups, one transaction per group.
+
+    Write transactions on it begin as writers (SQLite: BEGIN IMMEDIATE). On PostgreSQL its
+    commits do not wait for the disk (asynchronous commit); service.seal() makes them durable
+    before any ack leaves. The setting is reset before the connection goes back to the pool.
+    """
+    with engine_for(db.url).connect() as plain:
+        connection = plain.execution_options(**{WRITE_OPTION: True})
+        relaxed = connection.dialect.name == "postgresql"
+        if relaxed:
+            connection.execute(_ASYNC_COMMIT)
+            connection.commit()
+        try:
+            yield connection
+        finally:
+            if relaxed and not connection.invalidated:
+                connection.rollback()
+                connection.execute(_SYNC_COMMIT)
+                connection.commit()
+
+
+def claim_group(session: Executor, file_id: int, group_key: str) -> bool:
+    """Mark a group settled, locking it; False if another processor (or an earlier run) did."""
+    result = session.execute(_CLAIM, {"b_file": file_id, "b_key": group_key})
+    return cast(int, getattr(result, "rowcount", 0)) == 1
+
+
+def save_verdicts(session: Executor, file_id: int, results: Sequence[RowResult]) -> None:
+    session.execute(
+        _SAVE_VERDICT,
+        [
+            {"b_file": file_id, "b_row": r.row_number, "b_ok": r.ok, "b_error": r.message or None}
+            for r in results
+        ],
+    )
+
+
+def verdicts_after(
+    session: Session, file_id: int, after_row: int, limit: int
+) -> list[tuple[int, list[str], bool | None, str | None]]:
+    query = (
+        select(_rows.c.row_number, _rows.c.cells, _rows.c.ok, _rows.c.error)
+        .where(_rows.c.file_id == file_id, _rows.c.row_number > after_row)
+        .order_by(_rows.c.row_number)
+        .limit(limit)
+    )
+    return [(n, json.loads(cells), ok, error) for n, cells, ok, error in session.execute(query)]
+
+
+def verdict_counts(session: Session, file_id: int) -> tuple[int, int]:
+    counts: dict[bool | None, int] = dict(
+        session.execute(
+            select(_rows.c.ok, func.count()).where(_rows.c.file_id == file_id).group_by(_rows.c.ok)
+        ).all()
+    )
+    return int(counts.get(True, 0)), int(counts.get(False, 0))
+
+
+def store_counts(session: Session, file_id: int, rows_ok: int, rows_failed: int) -> None:
+    session.execute(
+        update(RefundFile).where(RefundFile.id == file_id).values(rows_ok=rows_ok, rows_failed=rows_failed)
+    )
+
+
+# --- orders and refunds --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LockedItem:
+    id: int
+    inventory_id: int | None
+    quantity: int
+    charged: Amounts
+    refunded_quantity: int
+    refunded: Amounts
+
+
+@dataclass(frozen=True)
+class LockedOrder:
+    id: int
+    merchant_order_id: str
+    status: str
+    store_order_id: str | None
+    alt_refund_id_used: bool
+    items: dict[str, LockedItem]
+
+
+def lock_order(
+    session: Executor, merchant_id: int, merchant_order_id: str, alt_refund_id: str
+) -> LockedOrder | None:
+    """The order and its items, locked, and whether alt_refund_id was already applied to it.
+
+    Refunds of one order take turns under this lock, so no total can be overspent.
+    """
+    params = {"b_merchant": merchant_id, "b_order": merchant_order_id, "b_alt": alt_refund_id}
+    rows = session.execute(_LOCK_ORDER, params).all()
+    if not rows:
+        return None
+    items = {
+        row[4]: LockedItem(
+            id=row[3],
+            inventory_id=row[5],
+            quantity=row[6],
+            charged=Amounts(*row[7:11]),
+            refunded_quantity=row[11],
+            refunded=Amounts(*row[12:16]),
+        )
+        for row in rows
+    }
+    first = rows[0]
+    return LockedOrder(first[0], merchant_order_id, first[1], first[2], bool(first[16]), items)
+
+
+def insert_refund(session: Executor, **values: Any) -> int:
+    return int(session.execute(_INSERT_REFUND, values).scalar_one())
+
+
+def insert_lines(session: Executor, lines: list[dict[str, Any]]) -> None:
+    session.execute(_INSERT_LINE, lines)
+
+
+def set_refunded(session: Executor, totals: list[tuple[int, int, Amounts]]) -> None:
+    """Store each item's new refunded totals (computed under the order's lock)."""
+    session.execute(
+        _SET_REFUNDED,
+        [
+            {
+                "b_id": item_id,
+                "b_quantity": quantity,
+                **{f"b_{part}": amount for part, amount in amounts.items()},
+            }
+            for item_id, quantity, amounts in totals
+        ],
+    )
+
+
+def return_for_item(
+    session: Executor, merchant_id: int, store_order_id: str, inventory_id: int
+) -> int | None:
+    """The newest open return of the same Homeward order that holds this product, if any."""
+    found = session.execute(
+        _RETURN_FOR_ITEM,
+        {"b_merchant": merchant_id, "b_store_order": store_order_id, "b_inventory": inventory_id},
+    ).first()
+    return int(found[0]) if found else None
+
+
+def refunds_where(
+    session: Session, *conditions: Any
+) -> list[tuple[Refund, str, dict[int, MarketplaceOrderItem]]]:
+    """Refunds (with lines), the name of the file each came in, and the items their lines refer to."""
+    refunds = list(
+        session.scalars(
+            select(Refund).where(*conditions).options(selectinload(Refund.lines)).order_by(Refund.id)
+        )
+    )
+    if not refunds:
+        return []
+    names = dict(
+        session.execute(
+            select(RefundFile.id, RefundFile.name).where(RefundFile.id.in_({r.file_id for r in refunds}))
+        ).all()
+    )
+    item_ids = {line.item_id for r in refunds for line in r.lines}
+    items = {
+        i.id: i
+        for i in session.scalars(select(MarketplaceOrderItem).where(MarketplaceOrderItem.id.in_(item_ids)))
+    }
+    return [(r, names.get(r.file_id, ""), items) for r in refunds]
+
+
+def refunds_of_return(
+    session: Session, merchant_id: int, return_id: int
+) -> list[tuple[Refund, str, dict[int, MarketplaceOrderItem]]]:
+    linked = select(RefundLine.refund_id).where(RefundLine.return_id == return_id)
+    return refunds_where(session, Refund.merchant_id == merchant_id, Refund.id.in_(linked))

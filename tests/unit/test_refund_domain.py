@@ -1,0 +1,151 @@
+"""Refund-file rules as pure functions: names, rows, partial refunds, and what a group may take."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from homeward.marketplace.domain import Amounts, MarketplaceOrderStatus
+from homeward.refunds import domain
+from homeward.refunds.domain import COLUMNS, ItemFacts, OrderFacts, RefundFeedback, parse_row, settle_group
+
+CENT = Decimal("0.01")
+
+
+@pytest.mark.parametrize(
+    ("name", "ok"),
+    [
+        ("JET_REFUND_072316143000.csv", True),
+        ("JET_REFUND_022924000000.csv", True),  # 29 February 2024 existed
+        ("jet_refund_123199235959.CSV", True),
+        ("JET_REFUND_022923000000.csv", False),  # 29 February 2023 did not
+        ("JET_REFUND_072316240000.csv", False),
+        ("JET_REFUND_072316146000.csv", False),
+        ("JET_REFUND_07231614300.csv", False),
+        ("JET_REFUND_072316143000.txt", False),
+        ("REFUND_072316143000.csv", False),
+        ("JET_REFUND_072316143000.csv.csv", False),
+    ],
+)
+def test_file_names(name: str, ok: bool) -> None:
+    assert (domain.file_name_problem(name) is None) is ok
+
+
+def test_ack_names_and_names_still_uploading() -> None:
+    assert domain.ack_name("JET_REFUND_072316143000.csv") == "JET_REFUND_072316143000_Ack.csv"
+    assert domain.ack_name("notes.txt") == "notes.txt_Ack.csv"
+    assert all(
+        domain.is_in_progress_name(n) for n in (".hidden.csv", "a.csv.part", "a.csv.filepart", "a.tmp")
+    )
+    assert not domain.is_in_progress_name("JET_REFUND_072316143000.csv")
+
+
+def test_header_in_any_case_with_trailing_empty_columns() -> None:
+    assert domain.header_problem([c.upper() for c in COLUMNS] + ["", " "]) is None
+    assert "lacks column 12 'shipping_tax'" in (domain.header_problem(list(COLUMNS[:11])) or "")
+    assert "13 columns" in (domain.header_problem([*COLUMNS, "extra"]) or "")
+
+
+def cells(**overrides: str) -> list[str]:
+    row = dict.fromkeys(COLUMNS, "")
+    row.update(
+        merchant_order_id="O",
+        alt_refund_id="A",
+        order_item_id="I",
+        total_quantity_returned="1",
+        order_return_refund_qty="1",
+        refund_reason="Unwanted gift",
+        principal="10",
+    )
+    row.update(overrides)
+    return [row[c] for c in COLUMNS]
+
+
+def test_a_row_is_read_with_cells_trimmed_and_money_in_cents() -> None:
+    row = parse_row(2, cells(alt_refund_id=" A ", principal=" 10.5 ", refund_feedback=" Item Damaged "))
+    assert row.complete and row.alt_refund_id == "A" and row.feedback is RefundFeedback.ITEM_DAMAGED
+    assert row.amounts == Amounts(Decimal("10.50"), Decimal("0.00"), Decimal("0.00"), Decimal("0.00"))
+    assert str(row.amounts.principal) == "10.50"
+
+
+def test_the_group_key_ignores_surrounding_blanks_and_isolates_rows_without_ids() -> None:
+    assert domain.group_key(2, cells(alt_refund_id=" A ")) == domain.group_key(9, cells())
+    assert domain.group_key(2, cells(alt_refund_id="B")) != domain.group_key(2, cells())
+    assert domain.group_key(5, cells(alt_refund_id="")) == "row:5"
+
+
+def item(quantity: int, *amounts: str, refunded_quantity: int = 0) -> ItemFacts:
+    return ItemFacts("I", quantity, Amounts(*(Decimal(a) for a in amounts)), refunded_quantity, Amounts())
+
+
+def test_partial_is_judged_without_rounding_per_unit() -> None:
+    """Three units for 10.00: one unit is 3.333..., so 3.33 is partial and 3.34 is not."""
+    three = item(3, "10.00", "0", "0", "0")
+    assert domain.is_partial(parse_row(2, cells(principal="3.33")), three)
+    assert not domain.is_partial(parse_row(2, cells(principal="3.34")), three)
+    assert not domain.is_partial(parse_row(2, cells(order_return_refund_qty="0", principal="1")), three)
+
+
+def test_settling_reports_the_group_as_a_whole() -> None:
+    order = OrderFacts("O", MarketplaceOrderStatus.COMPLETED, {"I": item(2, "20", "0", "0", "0")})
+    results = settle_group(
+        [parse_row(2, cells()), parse_row(3, cells(order_item_id="X", principal="1"))],
+        order,
+        already_applied=False,
+    )
+    assert [r.ok for r in results] == [False, False]
+    assert results[0].message == "alt_refund_id: not applied: row(s) 3 of alt_refund_id 'A' failed"
+    assert results[1].message == "order_item_id: 'X' is not an item of order 'O'"
+    duplicate = settle_group([parse_row(2, cells())], order, already_applied=True)
+    assert duplicate[0].message.startswith("alt_refund_id: duplicate alt_refund_id")
+
+
+amounts = st.decimals(min_value=0, max_value=50, places=2)
+
+
+@st.composite
+def rows(draw: st.DrawFn) -> list[str]:
+    return cells(
+        alt_refund_id=draw(st.sampled_from(["A", "B", "C"])),
+        total_quantity_returned=str(draw(st.integers(0, 4))),
+        order_return_refund_qty=str(draw(st.integers(0, 4))),
+        refund_feedback=draw(st.sampled_from(["", "item damaged"])),
+        principal=str(draw(amounts)),
+        tax=str(draw(amounts)),
+        shipping_cost=str(draw(amounts)),
+        shipping_tax=str(draw(amounts)),
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    quantity=st.integers(1, 4),
+    charged=st.tuples(amounts, amounts, amounts, amounts),
+    groups=st.lists(st.lists(rows(), min_size=1, max_size=2), max_size=12),
+)
+def test_no_sequence_of_accepted_refunds_takes_more_than_was_charged(
+    quantity: int, charged: tuple[Decimal, ...], groups: list[list[list[str]]]
+) -> None:
+    """Apply every group the rules accept, in order; whatever arrives, each part stays within its charge."""
+    facts = ItemFacts("I", quantity, Amounts(*charged), 0, Amounts())
+    for group in groups:
+        parsed = [parse_row(n, raw) for n, raw in enumerate(group, start=2)]
+        results = settle_group(
+            parsed, OrderFacts("O", MarketplaceOrderStatus.IN_PROGRESS, {"I": facts}), already_applied=False
+        )
+        if all(r.ok for r in results):
+            for row in parsed:
+                assert row.amounts is not None and row.quantity_refunded is not None
+                facts = ItemFacts(
+                    "I",
+                    quantity,
+                    facts.charged,
+                    facts.refunded_quantity + row.quantity_refunded,
+                    facts.refunded + row.amounts,
+                )
+        assert facts.refunded_quantity <= quantity
+        for name, refunded in facts.refunded.items():
+            assert refunded <= getattr(facts.charged, name)

@@ -7,11 +7,13 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 
 import requests
 from sqlalchemy import create_engine, text
@@ -112,3 +114,20 @@ def live_server(database_url: str, workers: int = 1) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@contextmanager
+def demo_server(backend: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """A fresh database on `backend` with the demo loaded, served over real HTTP: (base URL, demo)."""
+    from homeward.db import Database
+    from homeward.demo.data import load
+
+    with ExitStack() as stack:
+        if backend == "sqlite":
+            directory = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+            url = f"sqlite:///{directory / 'served.db'}"
+            upgrade(url)
+        else:
+            url = stack.enter_context(postgres_database())
+        demo = load(Database(url))
+        yield stack.enter_context(live_server(url)), demo

@@ -4,10 +4,7 @@ matches the documented schema. Runs once per backend."""
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
-from contextlib import ExitStack
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,8 +13,6 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from homeward.app import create_app
-from homeward.db import Database, upgrade
-from homeward.demo.data import load
 from tests import support
 
 MAX_EXAMPLES = 30
@@ -25,15 +20,7 @@ MAX_EXAMPLES = 30
 
 @pytest.fixture(scope="module", params=support.BACKENDS)
 def api(request: pytest.FixtureRequest) -> Iterator[tuple[str, dict[str, str]]]:
-    with ExitStack() as stack:
-        if request.param == "sqlite":
-            directory = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-            url = f"sqlite:///{directory / 'fuzz.db'}"
-            upgrade(url)
-        else:
-            url = stack.enter_context(support.postgres_database())
-        demo = load(Database(url))
-        base = stack.enter_context(support.live_server(url))
+    with support.demo_server(request.param) as (base, demo):
         yield base, {"Authorization": f"Bearer {demo['warehouse_tokens']['1']}"}
 
 

@@ -25,7 +25,7 @@ from homeward.labels.records import LabelRecord
 from homeward.returns import service
 from homeward.returns.listing import ReturnFilter
 from homeward.returns.records import ReturnRecord
-from homeward.tenants.service import list_channels
+from homeward.tenants.service import ChannelRecord, list_channels
 
 register_dialect("/2025-07/", mapping.api_error)
 register_dialect("/1.0/", mapping.problem_error)
@@ -151,6 +151,10 @@ def _single_return_routes(
         )
 
 
+def _channel_dto(channel: ChannelRecord) -> schemas.ChannelViewDto:
+    return schemas.ChannelViewDto(**vars(channel) | {"scopes": list(channel.scopes)})
+
+
 def _fc_dtos(db: Database) -> list[schemas.FulfillmentCenterViewDto]:
     return [schemas.FulfillmentCenterViewDto(**vars(fc)) for fc in list_fulfillment_centers(db)]
 
@@ -226,7 +230,7 @@ def channels_2025(
     rows = rows[:RecordsPerPage]
     return _json(
         schemas.ChannelPage(
-            items=[schemas.ChannelViewDto(**vars(c) | {"scopes": list(c.scopes)}) for c in rows],
+            items=[_channel_dto(c) for c in rows],
             next=_page_link(request, Cursor(key=rows[-1].id)) if more else None,
             prev=None,
         )
@@ -285,9 +289,7 @@ def list_1_0(
 def channels_1_0(
     principal: Principal = Depends(requires(Scope.RETURNS_READ)), db: Database = Depends(get_db)
 ) -> Response:
-    return _json(
-        [schemas.ChannelViewDto(**vars(c) | {"scopes": list(c.scopes)}) for c in list_channels(db, principal)]
-    )
+    return _json([_channel_dto(c) for c in list_channels(db, principal)])
 
 
 @v1.get(

@@ -34,8 +34,8 @@ from homeward.receiving.records import CatalogView, WarehouseReturnRecord, to_re
 from homeward.returns import repository as returns_repository
 from homeward.returns.domain import ActionSource, ReturnLine, ReturnRequest, ReturnStatus, ReturnType
 from homeward.returns.models import ReturnOrder
-from homeward.returns.service import change_status, create_return_in
-from homeward.tenants.models import Channel, Merchant
+from homeward.returns.service import change_status, channel_for_order, create_return_in
+from homeward.tenants.models import Merchant
 
 # --- arrival -------------------------------------------------------------------------------------
 
@@ -181,17 +181,13 @@ def _free_reference(session: Session, shipment: Shipment, prefix: str) -> str:
 
 
 def _channel_of(session: Session, shipment: Shipment) -> int:
-    if shipment.order.channel_id is not None:
-        return shipment.order.channel_id
-    first = session.scalars(
-        select(Channel.id).where(Channel.merchant_id == shipment.merchant_id).order_by(Channel.id).limit(1)
-    ).first()
-    if first is None:
+    channel_id = channel_for_order(session, shipment.merchant_id, shipment.order.channel_id)
+    if channel_id is None:
         raise RuleViolation(
             f"Merchant {shipment.merchant_id} has no channel to file the return under",
             [FieldError("barcode", "the shipment's merchant has no channel")],
         )
-    return first
+    return channel_id
 
 
 # --- inspection ----------------------------------------------------------------------------------

@@ -94,9 +94,10 @@ def create_order_item_return_in(
         order_id=request.order_id,
         store_order_id=request.store_order_id,
     )
-    return create_return_in(
-        session, principal, origin.channel_id or _first_channel(session, principal), resolved
-    )
+    channel_id = channel_for_order(session, principal.merchant_id, origin.channel_id)
+    if channel_id is None:
+        raise RuleViolation("This merchant has no channel to file the return under")
+    return create_return_in(session, principal, channel_id, resolved)
 
 
 def order_item_facts(session: Session, principal: Principal, ids: set[int]) -> dict[int, OrderItemFacts]:
@@ -218,13 +219,13 @@ def _writable_channel(session: Session, principal: Principal, channel_id: int | 
     return _owned_channel(session, principal, channel_id)
 
 
-def _first_channel(session: Session, principal: Principal) -> int:
-    channel_id = session.scalar(
-        select(Channel.id).where(Channel.merchant_id == principal.merchant_id).order_by(Channel.id).limit(1)
+def channel_for_order(session: Session, merchant_id: int, order_channel_id: int | None) -> int | None:
+    """The channel a return made for an order is filed under: the order's, else the merchant's first."""
+    if order_channel_id is not None:
+        return order_channel_id
+    return session.scalar(
+        select(Channel.id).where(Channel.merchant_id == merchant_id).order_by(Channel.id).limit(1)
     )
-    if channel_id is None:
-        raise RuleViolation("This merchant has no channel to file the return under")
-    return channel_id
 
 
 def _owned_channel(session: Session, principal: Principal, channel_id: int) -> Channel:

@@ -17,7 +17,8 @@ from homeward.auth.domain import Principal, Scope
 from homeward.catalog.models import FulfillmentCenter, Product
 from homeward.db import Database
 from homeward.kit.clock import utcnow
-from homeward.kit.errors import FieldError, Forbidden, InvalidInput, NotFound, RuleViolation
+from homeward.kit.errors import FieldError, InvalidInput, NotFound, RuleViolation
+from homeward.kit.pagination import Cursor, Page
 from homeward.labels import domain
 from homeward.labels.carriers.rate_card import carriers_of
 from homeward.labels.domain import Address, LabelRequest, LabelType, Parcel, ParcelItem
@@ -29,9 +30,8 @@ from homeward.orders.models import Shipment
 from homeward.returns import repository
 from homeward.returns import service as returns
 from homeward.returns.domain import ReturnRequest, ensure_changeable
+from homeward.returns.listing import ReturnFilter
 from homeward.returns.models import ReturnOrder, ReturnTransaction
-from homeward.returns.records import ReturnRecord
-from homeward.tenants.models import Channel
 
 
 def create_return(
@@ -58,7 +58,7 @@ def request_label(
     """
     principal.require(Scope.RETURNS_WRITE)
     with db.write() as session:
-        _owned_channel(session, principal, channel_id)
+        returns.writable_channel(session, principal, channel_id)
         row = repository.get(session, principal.merchant_id, return_id, for_update=True)
         if row is None:
             raise NotFound(f"Return {return_id} was not found")
@@ -84,52 +84,79 @@ def request_label(
 
 def modify_return(
     db: Database, principal: Principal, channel_id: int | None, return_id: int, request: ReturnRequest
-) -> ReturnRecord:
+) -> LabelledReturn:
     """returns.service.modify_return, keeping a bought label's tracking number and destination.
 
-    The label is read just before the write: a label bought in between is the one window left,
-    as narrow as two requests for the same return crossing.
+    The label is read in the same transaction as the change, after the return is locked, so a
+    label bought by a concurrent request is either seen here or bought after this change.
     """
-    with db.read() as session:
-        row = repository.get(session, principal.merchant_id, return_id)
-        label = _label_of(session, return_id) if row is not None else None
-        if row is not None and label is not None and label.tracking_number is not None:
+    principal.require(Scope.RETURNS_WRITE)
+    with db.write() as session:
+        existing = repository.get(session, principal.merchant_id, return_id, for_update=True)
+        label = _label_of(session, return_id) if existing is not None else None
+        if existing is not None and label is not None and label.tracking_number is not None:
             keep = domain.check_modification(
                 label_tracking=label.tracking_number,
-                label_fulfillment_center_id=row.fulfillment_center_id,
+                label_fulfillment_center_id=existing.fulfillment_center_id,
                 fulfillment_center_id=request.fulfillment_center_id,
                 tracking_number=request.tracking_number,
             )
             request = replace(request, tracking_number=keep)
-    return returns.modify_return(db, principal, channel_id, return_id, request)
+        row = returns.modify_return_in(session, principal, channel_id, return_id, request)
+        return LabelledReturn(returns.record_of(session, row), _record(label))
 
 
-def get_return(db: Database, principal: Principal, return_id: int) -> LabelledReturn:
-    principal.require(Scope.RETURNS_READ)
-    with db.read() as session:
-        row = repository.get(session, principal.merchant_id, return_id)
-        if row is None:
-            raise NotFound(f"Return {return_id} was not found")
+def cancel_return(
+    db: Database, principal: Principal, channel_id: int | None, return_id: int
+) -> LabelledReturn:
+    """returns.service.cancel_return, answered with the return's label (a bought label stays bought)."""
+    principal.require(Scope.RETURNS_WRITE)
+    with db.write() as session:
+        row = returns.cancel_return_in(session, principal, channel_id, return_id)
         return LabelledReturn(returns.record_of(session, row), _record(_label_of(session, row.id)))
 
 
-def labels_for(db: Database, principal: Principal, return_ids: list[int]) -> dict[int, LabelRecord]:
-    """Labels of a page of returns, for the doors that show them next to each return."""
+def get_return(db: Database, principal: Principal, channel_id: int | None, return_id: int) -> LabelledReturn:
     principal.require(Scope.RETURNS_READ)
+    with db.read() as session:
+        record = returns.get_record_in(session, principal, channel_id, return_id)
+        return LabelledReturn(record, _labels_in(session, principal.merchant_id, [record.id]).get(record.id))
+
+
+def list_returns(
+    db: Database,
+    principal: Principal,
+    channel_id: int | None,
+    filters: ReturnFilter,
+    cursor: Cursor,
+    limit: int,
+) -> Page[LabelledReturn]:
+    """A keyset page of returns, each with its label, read in one transaction."""
+    principal.require(Scope.RETURNS_READ)
+    with db.read() as session:
+        page = returns.list_page_in(session, principal, channel_id, filters, cursor, limit)
+        found = _labels_in(session, principal.merchant_id, [r.id for r in page.items])
+        return Page(
+            items=[LabelledReturn(r, found.get(r.id)) for r in page.items], next=page.next, prev=page.prev
+        )
+
+
+def _labels_in(session: Session, merchant_id: int, return_ids: list[int]) -> dict[int, LabelRecord]:
+    """Labels of some of the merchant's returns, by return id."""
     if not return_ids:
         return {}
-    with db.read() as session:
-        rows = session.scalars(
-            select(ReturnLabel)
-            .join(ReturnOrder, ReturnOrder.id == ReturnLabel.return_id)
-            .where(ReturnLabel.return_id.in_(return_ids), ReturnOrder.merchant_id == principal.merchant_id)
-        )
-        return {r.return_id: to_label_record(r) for r in rows}
+    rows = session.scalars(
+        select(ReturnLabel)
+        .join(ReturnOrder, ReturnOrder.id == ReturnLabel.return_id)
+        .where(ReturnLabel.return_id.in_(return_ids), ReturnOrder.merchant_id == merchant_id)
+    )
+    return {r.return_id: to_label_record(r) for r in rows}
 
 
-def label_pdf(db: Database, principal: Principal, return_id: int) -> LabelFile:
+def label_pdf(db: Database, principal: Principal, channel_id: int | None, return_id: int) -> LabelFile:
     principal.require(Scope.RETURNS_READ)
     with db.read() as session:
+        returns.readable_channel(session, principal, channel_id)
         row = repository.get(session, principal.merchant_id, return_id)
         if row is None:
             raise NotFound(f"Return {return_id} was not found")
@@ -322,15 +349,3 @@ def _label_of(session: Session, return_id: int) -> ReturnLabel | None:
 
 def _record(row: ReturnLabel | None) -> LabelRecord | None:
     return to_label_record(row) if row is not None else None
-
-
-def _owned_channel(session: Session, principal: Principal, channel_id: int | None) -> Channel:
-    """Writes name the caller's channel (shipbob_channel_id), as every other return write does."""
-    if channel_id is None:
-        raise InvalidInput(
-            "shipbob_channel_id header is required", [FieldError("shipbob_channel_id", "header is required")]
-        )
-    channel = session.get(Channel, channel_id)
-    if channel is None or channel.merchant_id != principal.merchant_id:
-        raise Forbidden(f"Channel {channel_id} is not one of this merchant's channels")
-    return channel

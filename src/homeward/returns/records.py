@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from homeward.returns.domain import ReturnStatus, ReturnType
 from homeward.returns.models import ReturnOrder
@@ -72,33 +74,56 @@ class ReturnRecord:
 
 
 def to_record(row: ReturnOrder, *, channel_name: str, fc_name: str, merchant_name: str) -> ReturnRecord:
-    return ReturnRecord(
-        id=row.id,
-        reference_id=row.reference_id,
-        status=ReturnStatus(row.status),
-        return_type=ReturnType(row.return_type),
-        tracking_number=row.tracking_number,
-        channel_id=row.channel_id,
+    """The record of a return loaded as an ORM object (as writes have it)."""
+    return build_record(
+        row,
+        items=row.items,
+        transactions=row.transactions,
+        inspections=row.inspections,
         channel_name=channel_name,
-        fulfillment_center_id=row.fulfillment_center_id,
-        fulfillment_center_name=fc_name,
-        original_shipment_id=row.original_shipment_id,
-        store_order_id=row.store_order_id,
+        fc_name=fc_name,
         merchant_name=merchant_name,
-        customer_name=row.customer_name,
-        insert_date=row.insert_date,
-        completed_date=row.completed_date,
-        items=_items(row),
-        transactions=tuple(TransactionRecord(t.transaction_type, t.amount) for t in row.transactions),
-        invoice_amount=row.invoice_amount,
     )
 
 
-def _items(row: ReturnOrder) -> tuple[ReturnItemRecord, ...]:
+def build_record(
+    head: Any,
+    *,
+    items: Sequence[Any],
+    transactions: Sequence[Any],
+    inspections: Sequence[Any],
+    channel_name: str,
+    fc_name: str,
+    merchant_name: str,
+) -> ReturnRecord:
+    """A record from anything with the columns' names as attributes: ORM objects or plain rows."""
+    return ReturnRecord(
+        id=head.id,
+        reference_id=head.reference_id,
+        status=ReturnStatus(head.status),
+        return_type=ReturnType(head.return_type),
+        tracking_number=head.tracking_number,
+        channel_id=head.channel_id,
+        channel_name=channel_name,
+        fulfillment_center_id=head.fulfillment_center_id,
+        fulfillment_center_name=fc_name,
+        original_shipment_id=head.original_shipment_id,
+        store_order_id=head.store_order_id,
+        merchant_name=merchant_name,
+        customer_name=head.customer_name,
+        insert_date=head.insert_date,
+        completed_date=head.completed_date,
+        items=_items(items, inspections),
+        transactions=tuple(TransactionRecord(t.transaction_type, t.amount) for t in transactions),
+        invoice_amount=sum((t.amount for t in transactions), Decimal("0")) if transactions else None,
+    )
+
+
+def _items(announced: Sequence[Any], inspections: Sequence[Any]) -> tuple[ReturnItemRecord, ...]:
     """The announced items with what was done to them, then items that came as extras only."""
     taken: dict[int, list[ActionTakenRecord]] = {}
     names: dict[int, str] = {}
-    for line in row.inspections:
+    for line in inspections:
         names.setdefault(line.inventory_id, line.name)
         taken.setdefault(line.inventory_id, []).append(
             ActionTakenRecord(line.action, line.reason, line.quantity, line.photo_key)
@@ -119,7 +144,7 @@ def _items(row: ReturnOrder) -> tuple[ReturnItemRecord, ...]:
             reason_code=i.reason_code,
             actions_taken=tuple(taken.pop(i.inventory_id, ())),
         )
-        for i in row.items
+        for i in announced
     ]
     for inventory_id, actions in taken.items():  # not announced: quantity 0, all units extra
         items.append(

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TypeVar
 
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from homeward.catalog.models import FulfillmentCenter
-from homeward.kit.pagination import Cursor
 from homeward.orders.models import Order, Shipment, ShipmentLine, ShipmentLineSerial
 from homeward.returns.listing import ReturnFilter
 from homeward.returns.models import ReturnedUnit, ReturnItem, ReturnOrder
 from homeward.returns.order_items import OrderItemFacts
 from homeward.returns.units import UnitsHeld
-from homeward.tenants.models import Channel, Merchant
 
 
 def get(
@@ -151,59 +147,6 @@ def _order_item_usage(
     return held, units
 
 
-def list_page(
-    session: Session, merchant_id: int, filters: ReturnFilter, cursor: Cursor, limit: int
-) -> tuple[list[ReturnOrder], list[int]]:
-    """Up to limit+1 rows in display order, seeking from the cursor by id."""
-    descending = filters.newest_first != cursor.backwards  # reading backwards flips the order
-    query = _loaded(select(ReturnOrder)).where(*_conditions(merchant_id, filters))
-    if cursor.key is not None:
-        query = query.where(ReturnOrder.id < cursor.key if descending else ReturnOrder.id > cursor.key)
-    query = query.order_by(ReturnOrder.id.desc() if descending else ReturnOrder.id.asc()).limit(limit + 1)
-    rows = list(session.scalars(query))
-    if cursor.backwards:
-        rows.reverse()
-    return rows, [r.id for r in rows]
-
-
-def list_offset(
-    session: Session, merchant_id: int, filters: ReturnFilter, offset: int, limit: int
-) -> tuple[list[ReturnOrder], int]:
-    """Numbered pages for the 1.0 dialect, with the total it reports in headers."""
-    conditions = _conditions(merchant_id, filters)
-    order = ReturnOrder.id.desc() if filters.newest_first else ReturnOrder.id.asc()
-    rows = list(
-        session.scalars(
-            _loaded(select(ReturnOrder)).where(*conditions).order_by(order).offset(offset).limit(limit)
-        )
-    )
-    total = session.scalar(select(func.count()).select_from(ReturnOrder).where(*conditions)) or 0
-    return rows, int(total)
-
-
-Named = TypeVar("Named", Channel, FulfillmentCenter, Merchant)
-
-
-def names_for(
-    session: Session, rows: list[ReturnOrder]
-) -> tuple[dict[int, str], dict[int, str], dict[int, str]]:
-    """Channel, fulfillment center and merchant names for a batch of returns.
-
-    session.get answers from the identity map when the use case already loaded the row (as
-    create does), so only names not yet seen cost a query.
-    """
-
-    def names(model: type[Named], ids: set[int]) -> dict[int, str]:
-        found = {i: session.get(model, i) for i in ids}
-        return {i: row.name for i, row in found.items() if row is not None}
-
-    return (
-        names(Channel, {r.channel_id for r in rows}),
-        names(FulfillmentCenter, {r.fulfillment_center_id for r in rows}),
-        names(Merchant, {r.merchant_id for r in rows}),
-    )
-
-
 def _loaded(query: Select[ReturnOrder]) -> Select[ReturnOrder]:
     return query.options(
         selectinload(ReturnOrder.items),
@@ -212,7 +155,8 @@ def _loaded(query: Select[ReturnOrder]) -> Select[ReturnOrder]:
     )
 
 
-def _conditions(merchant_id: int, f: ReturnFilter) -> list[ColumnElement[bool]]:
+def filter_conditions(merchant_id: int, f: ReturnFilter) -> list[ColumnElement[bool]]:
+    """A list's filters as WHERE conditions, always scoped to the merchant."""
     r = ReturnOrder
     conditions: list[ColumnElement[bool]] = [r.merchant_id == merchant_id]
     if f.ids:

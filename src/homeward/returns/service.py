@@ -16,7 +16,7 @@ from homeward.kit.clock import utcnow
 from homeward.kit.errors import FieldError, Forbidden, InvalidInput, NotFound, RuleViolation
 from homeward.kit.pagination import Cursor, Page, paginate
 from homeward.orders.models import Shipment
-from homeward.returns import domain, order_items, repository
+from homeward.returns import domain, order_items, read_model, repository
 from homeward.returns.domain import ReturnLine, ReturnRequest, ReturnStatus, ReturnType
 from homeward.returns.listing import ReturnFilter
 from homeward.returns.models import ReturnedUnit, ReturnItem, ReturnOrder, ReturnStatusEvent
@@ -41,7 +41,7 @@ def create_return_in(
     return_type: ReturnType = ReturnType.REGULAR,
 ) -> ReturnOrder:
     """Create a return inside the caller's transaction, for use cases that do more in the same one."""
-    channel = _writable_channel(session, principal, channel_id)
+    channel = writable_channel(session, principal, channel_id)
     checked = _check(session, principal, request, excluding=None)
     now = utcnow()
     row = ReturnOrder(
@@ -117,42 +117,68 @@ def get_return_in(session: Session, principal: Principal, return_id: int) -> Ret
 def modify_return(
     db: Database, principal: Principal, channel_id: int | None, return_id: int, request: ReturnRequest
 ) -> ReturnRecord:
-    principal.require(Scope.RETURNS_WRITE)
     with db.write() as session:
-        _writable_channel(session, principal, channel_id)
-        row = _get_for_update(session, principal, return_id)
-        domain.ensure_changeable(row.status_enum, "modified")
-        checked = _check(session, principal, request, excluding=row.id)
-        row.items.clear()
-        _apply(row, request, checked)
-        row.updated_at = utcnow()
-        _flush_unique(session, request.reference_id)
-        return record_of(session, row)
+        return record_of(session, modify_return_in(session, principal, channel_id, return_id, request))
+
+
+def modify_return_in(
+    session: Session, principal: Principal, channel_id: int | None, return_id: int, request: ReturnRequest
+) -> ReturnOrder:
+    """Replace a return's details while it is Awaiting Arrival, inside the caller's transaction."""
+    principal.require(Scope.RETURNS_WRITE)
+    writable_channel(session, principal, channel_id)
+    row = _get_for_update(session, principal, return_id)
+    domain.ensure_changeable(row.status_enum, "modified")
+    checked = _check(session, principal, request, excluding=row.id)
+    row.items.clear()
+    _apply(row, request, checked)
+    row.updated_at = utcnow()
+    _flush_unique(session, request.reference_id)
+    return row
 
 
 def cancel_return(db: Database, principal: Principal, channel_id: int | None, return_id: int) -> ReturnRecord:
-    principal.require(Scope.RETURNS_WRITE)
     with db.write() as session:
-        _writable_channel(session, principal, channel_id)
-        row = _get_for_update(session, principal, return_id)
-        domain.ensure_changeable(row.status_enum, "cancelled")
-        change_status(row, ReturnStatus.CANCELLED)
-        session.flush()
-        return record_of(session, row)
+        return record_of(session, cancel_return_in(session, principal, channel_id, return_id))
 
 
-def get_return(db: Database, principal: Principal, return_id: int) -> ReturnRecord:
+def cancel_return_in(
+    session: Session, principal: Principal, channel_id: int | None, return_id: int
+) -> ReturnOrder:
+    """Cancel a return while it is Awaiting Arrival, inside the caller's transaction."""
+    principal.require(Scope.RETURNS_WRITE)
+    writable_channel(session, principal, channel_id)
+    row = _get_for_update(session, principal, return_id)
+    domain.ensure_changeable(row.status_enum, "cancelled")
+    change_status(row, ReturnStatus.CANCELLED)
+    session.flush()
+    return row
+
+
+def get_return(db: Database, principal: Principal, channel_id: int | None, return_id: int) -> ReturnRecord:
     principal.require(Scope.RETURNS_READ)
     with db.read() as session:
-        row = repository.get(session, principal.merchant_id, return_id)
-        if row is None:
-            raise _not_found(return_id)
-        return record_of(session, row)
+        return get_record_in(session, principal, channel_id, return_id)
 
 
-def status_history(db: Database, principal: Principal, return_id: int) -> list[StatusEventRecord]:
+def get_record_in(
+    session: Session, principal: Principal, channel_id: int | None, return_id: int
+) -> ReturnRecord:
+    """One of the caller's returns as a record, inside the caller's transaction."""
+    principal.require(Scope.RETURNS_READ)
+    readable_channel(session, principal, channel_id)
+    found = read_model.record(session, principal.merchant_id, return_id)
+    if found is None:
+        raise _not_found(return_id)
+    return found
+
+
+def status_history(
+    db: Database, principal: Principal, channel_id: int | None, return_id: int
+) -> list[StatusEventRecord]:
     principal.require(Scope.RETURNS_READ)
     with db.read() as session:
+        readable_channel(session, principal, channel_id)
         row = repository.get(session, principal.merchant_id, return_id)
         if row is None:
             raise _not_found(return_id)
@@ -160,32 +186,39 @@ def status_history(db: Database, principal: Principal, return_id: int) -> list[S
 
 
 def list_returns(
-    db: Database, principal: Principal, filters: ReturnFilter, cursor: Cursor, limit: int
+    db: Database,
+    principal: Principal,
+    channel_id: int | None,
+    filters: ReturnFilter,
+    cursor: Cursor,
+    limit: int,
 ) -> Page[ReturnRecord]:
-    principal.require(Scope.RETURNS_READ)
     with db.read() as session:
-        rows, ids = repository.list_page(session, principal.merchant_id, filters, cursor, limit)
-        page = paginate(rows, cursor, limit, ids)
-        return Page(items=_records(session, page.items), next=page.next, prev=page.prev)
+        return list_page_in(session, principal, channel_id, filters, cursor, limit)
+
+
+def list_page_in(
+    session: Session,
+    principal: Principal,
+    channel_id: int | None,
+    filters: ReturnFilter,
+    cursor: Cursor,
+    limit: int,
+) -> Page[ReturnRecord]:
+    """A keyset page of the caller's returns inside the caller's transaction."""
+    principal.require(Scope.RETURNS_READ)
+    readable_channel(session, principal, channel_id)
+    found = read_model.page(session, principal.merchant_id, filters, cursor, limit)
+    return paginate(found, cursor, limit, [r.id for r in found])
 
 
 def list_returns_numbered(
-    db: Database, principal: Principal, filters: ReturnFilter, page: int, limit: int
+    db: Database, principal: Principal, channel_id: int | None, filters: ReturnFilter, page: int, limit: int
 ) -> tuple[list[ReturnRecord], int]:
     principal.require(Scope.RETURNS_READ)
     with db.read() as session:
-        rows, total = repository.list_offset(
-            session, principal.merchant_id, filters, (page - 1) * limit, limit
-        )
-        return _records(session, rows), total
-
-
-def check_readable_channel(db: Database, principal: Principal, channel_id: int | None) -> None:
-    """Reads need no channel; one that is named must still be the caller's."""
-    if channel_id is None:
-        return
-    with db.read() as session:
-        _owned_channel(session, principal, channel_id)
+        readable_channel(session, principal, channel_id)
+        return read_model.numbered_page(session, principal.merchant_id, filters, (page - 1) * limit, limit)
 
 
 def change_status(row: ReturnOrder, target: ReturnStatus) -> None:
@@ -211,7 +244,8 @@ def change_status(row: ReturnOrder, target: ReturnStatus) -> None:
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def _writable_channel(session: Session, principal: Principal, channel_id: int | None) -> Channel:
+def writable_channel(session: Session, principal: Principal, channel_id: int | None) -> Channel:
+    """Writes name one of the caller's channels (shipbob_channel_id): 400 without, 403 if not theirs."""
     if channel_id is None:
         raise InvalidInput(
             "shipbob_channel_id header is required", [FieldError("shipbob_channel_id", "header is required")]
@@ -226,6 +260,12 @@ def channel_for_order(session: Session, merchant_id: int, order_channel_id: int 
     return session.scalar(
         select(Channel.id).where(Channel.merchant_id == merchant_id).order_by(Channel.id).limit(1)
     )
+
+
+def readable_channel(session: Session, principal: Principal, channel_id: int | None) -> None:
+    """Reads need no channel; one that is named must still be the caller's."""
+    if channel_id is not None:
+        _owned_channel(session, principal, channel_id)
 
 
 def _owned_channel(session: Session, principal: Principal, channel_id: int) -> Channel:
@@ -412,23 +452,11 @@ def _flush_unique(session: Session, reference_id: str) -> None:
 
 
 def record_of(session: Session, row: ReturnOrder) -> ReturnRecord:
-    """The read model of one return, as every door sees it."""
-    return _records(session, [row])[0]
-
-
-def _records(session: Session, rows: list[ReturnOrder]) -> list[ReturnRecord]:
-    if not rows:
-        return []
-    channels, fcs, merchants = repository.names_for(session, rows)
-    return [
-        to_record(
-            r,
-            channel_name=channels.get(r.channel_id, ""),
-            fc_name=fcs.get(r.fulfillment_center_id, ""),
-            merchant_name=merchants.get(r.merchant_id, ""),
-        )
-        for r in rows
-    ]
+    """The read model of one return just written, as every door sees it."""
+    channel, fc, merchant = read_model.names(
+        session, row.channel_id, row.fulfillment_center_id, row.merchant_id
+    )
+    return to_record(row, channel_name=channel, fc_name=fc, merchant_name=merchant)
 
 
 def _not_found(return_id: int) -> NotFound:

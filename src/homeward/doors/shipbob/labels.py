@@ -11,7 +11,6 @@ from homeward.doors.http.deps import channel_id_header, get_db, requires
 from homeward.doors.shipbob import mapping, schemas
 from homeward.kit.text import INT32_MAX
 from homeward.labels import service as labels
-from homeward.returns import service as returns
 
 router = APIRouter(tags=["Return labels 2025-07"])
 
@@ -76,8 +75,7 @@ def label_file(
     channel_id: int | None = Depends(channel_id_header),
     db: Database = Depends(get_db),
 ) -> Response:
-    returns.check_readable_channel(db, principal, channel_id)
-    found = labels.label_pdf(db, principal, id)
+    found = labels.label_pdf(db, principal, channel_id, id)
     return PdfResponse(
         found.content, headers={"Content-Disposition": f'inline; filename="{_ascii(found.filename)}"'}
     )

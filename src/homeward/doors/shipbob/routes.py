@@ -66,9 +66,6 @@ def _single_return_routes(
     writer = requires(Scope.RETURNS_WRITE)
     create_model = create_model or body_model
 
-    def labelled(db: Database, principal: Principal, record: ReturnRecord) -> BaseModel:
-        return render(record, labels.labels_for(db, principal, [record.id]).get(record.id))
-
     @router.post(
         f"{prefix}/return",
         status_code=201,
@@ -98,8 +95,7 @@ def _single_return_routes(
         channel_id: int | None = Depends(channel_id_header),
         db: Database = Depends(get_db),
     ) -> Response:
-        service.check_readable_channel(db, principal, channel_id)
-        found = labels.get_return(db, principal, id)
+        found = labels.get_return(db, principal, channel_id, id)
         return _json(render(found.record, found.label))
 
     @router.put(
@@ -115,8 +111,8 @@ def _single_return_routes(
         channel_id: int | None = Depends(channel_id_header),
         db: Database = Depends(get_db),
     ) -> Response:
-        record = labels.modify_return(db, principal, channel_id, id, mapping.to_request(body))
-        return _json(labelled(db, principal, record))
+        changed = labels.modify_return(db, principal, channel_id, id, mapping.to_request(body))
+        return _json(render(changed.record, changed.label))
 
     @router.post(
         f"{prefix}/return/{{id:int}}{cancel_path}",
@@ -130,7 +126,8 @@ def _single_return_routes(
         channel_id: int | None = Depends(channel_id_header),
         db: Database = Depends(get_db),
     ) -> Response:
-        return _json(labelled(db, principal, service.cancel_return(db, principal, channel_id, id)))
+        cancelled = labels.cancel_return(db, principal, channel_id, id)
+        return _json(render(cancelled.record, cancelled.label))
 
     @router.get(
         f"{prefix}/return/{{id:int}}/statushistory",
@@ -144,8 +141,7 @@ def _single_return_routes(
         channel_id: int | None = Depends(channel_id_header),
         db: Database = Depends(get_db),
     ) -> Response:
-        service.check_readable_channel(db, principal, channel_id)
-        events = service.status_history(db, principal, id)
+        events = service.status_history(db, principal, channel_id, id)
         return _json(
             [schemas.StatusHistoryDto(status=e.status.value, time_stamp=e.occurred_at) for e in events]
         )
@@ -197,12 +193,10 @@ def list_2025(
     channel_id: int | None = Depends(channel_id_header),
     db: Database = Depends(get_db),
 ) -> Response:
-    service.check_readable_channel(db, principal, channel_id)
     cursor = Cursor.decode(Cursor_)
-    page = service.list_returns(db, principal, filters, cursor, Limit)
-    page_labels = labels.labels_for(db, principal, [r.id for r in page.items])
+    page = labels.list_returns(db, principal, channel_id, filters, cursor, Limit)
     body = schemas.ReturnListPage(
-        items=[mapping.to_2025(r, page_labels.get(r.id)) for r in page.items],
+        items=[mapping.to_2025(r.record, r.label) for r in page.items],
         first=_page_link(request, FIRST),
         last=_page_link(request, LAST),
         next=_page_link(request, page.next),
@@ -269,8 +263,7 @@ def list_1_0(
     channel_id: int | None = Depends(channel_id_header),
     db: Database = Depends(get_db),
 ) -> Response:
-    service.check_readable_channel(db, principal, channel_id)
-    records, total = service.list_returns_numbered(db, principal, filters, Page, Limit)
+    records, total = service.list_returns_numbered(db, principal, channel_id, filters, Page, Limit)
     headers = {
         "Page-Number": str(Page),
         "Page-Size": str(Limit),

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import BindParameter, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from homeward.catalog.models import FulfillmentCenter
@@ -45,33 +45,45 @@ _HEAD = select(
     .join(FulfillmentCenter.__table__, FulfillmentCenter.id == ReturnOrder.fulfillment_center_id)
     .join(Merchant.__table__, Merchant.id == ReturnOrder.merchant_id)
 )
-_ITEMS = select(
-    ReturnItem.return_id,
-    ReturnItem.id,
-    ReturnItem.inventory_id,
-    ReturnItem.name,
-    ReturnItem.quantity,
-    ReturnItem.action,
-    ReturnItem.action_source,
-    ReturnItem.instructions,
-    ReturnItem.lot_number,
-    ReturnItem.lot_date,
-    ReturnItem.bundle_parent_sku,
-    ReturnItem.order_item_id,
-    ReturnItem.reason_code,
-).order_by(ReturnItem.id)
-_TRANSACTIONS = select(
-    ReturnTransaction.return_id, ReturnTransaction.transaction_type, ReturnTransaction.amount
-).order_by(ReturnTransaction.id)
-_INSPECTIONS = select(
-    Inspection.return_id,
-    Inspection.inventory_id,
-    Inspection.name,
-    Inspection.action,
-    Inspection.reason,
-    Inspection.quantity,
-    Inspection.photo_key,
-).order_by(Inspection.id)
+# Built once with an expanding parameter: a batch's ids are bound, not turned into SQL each time.
+_IDS: BindParameter[int] = bindparam("ids", expanding=True)
+_ITEMS = (
+    select(
+        ReturnItem.return_id,
+        ReturnItem.id,
+        ReturnItem.inventory_id,
+        ReturnItem.name,
+        ReturnItem.quantity,
+        ReturnItem.action,
+        ReturnItem.action_source,
+        ReturnItem.instructions,
+        ReturnItem.lot_number,
+        ReturnItem.lot_date,
+        ReturnItem.bundle_parent_sku,
+        ReturnItem.order_item_id,
+        ReturnItem.reason_code,
+    )
+    .where(ReturnItem.return_id.in_(_IDS))
+    .order_by(ReturnItem.id)
+)
+_TRANSACTIONS = (
+    select(ReturnTransaction.return_id, ReturnTransaction.transaction_type, ReturnTransaction.amount)
+    .where(ReturnTransaction.return_id.in_(_IDS))
+    .order_by(ReturnTransaction.id)
+)
+_INSPECTIONS = (
+    select(
+        Inspection.return_id,
+        Inspection.inventory_id,
+        Inspection.name,
+        Inspection.action,
+        Inspection.reason,
+        Inspection.quantity,
+        Inspection.photo_key,
+    )
+    .where(Inspection.return_id.in_(_IDS))
+    .order_by(Inspection.id)
+)
 
 
 def record(session: Session, merchant_id: int, return_id: int) -> ReturnRecord | None:
@@ -113,10 +125,10 @@ def records(session: Session, query: Select[*tuple[Any, ...]]) -> list[ReturnRec
     heads = connection.execute(query).all()
     if not heads:
         return []
-    ids = [head.id for head in heads]
-    items = _by_return(connection.execute(_ITEMS.where(ReturnItem.return_id.in_(ids))))
-    transactions = _by_return(connection.execute(_TRANSACTIONS.where(ReturnTransaction.return_id.in_(ids))))
-    inspections = _by_return(connection.execute(_INSPECTIONS.where(Inspection.return_id.in_(ids))))
+    ids = {"ids": [head.id for head in heads]}
+    items = _by_return(connection.execute(_ITEMS, ids))
+    transactions = _by_return(connection.execute(_TRANSACTIONS, ids))
+    inspections = _by_return(connection.execute(_INSPECTIONS, ids))
     return [
         build_record(
             head,

@@ -100,11 +100,20 @@ def label_body(label: LabelRecord) -> dict[str, Any]:
     }
 
 
-def to_2025(record: ReturnRecord, label: LabelRecord | None = None) -> schemas.PublicReturnV1Dto:
+def body_2025(record: ReturnRecord, label: LabelRecord | None = None) -> dict[str, Any]:
+    """The 2025-07 body as plain data in PublicReturnV1Dto's exact shape.
+
+    Lists send fifty of these, so they are serialized as they are rather than validated into
+    models first; a test holds them equal to what the model would send.
+    """
     body = return_body(record)
     if label is not None:
         body["label"] = label_body(label)
-    return schemas.PublicReturnV1Dto.model_validate(body)
+    return body
+
+
+def to_2025(record: ReturnRecord, label: LabelRecord | None = None) -> schemas.PublicReturnV1Dto:
+    return schemas.PublicReturnV1Dto.model_validate(body_2025(record, label))
 
 
 def to_1_0(record: ReturnRecord, label: LabelRecord | None = None) -> schemas.ReturnOrderV1:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
+import pydantic_core
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from pydantic import BaseModel
 
@@ -44,8 +45,13 @@ def _errors(rule_model: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
     }
 
 
-def _json(model: BaseModel | list[Any], status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    if isinstance(model, list):
+def _json(
+    model: BaseModel | list[Any] | dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    content: str | bytes
+    if isinstance(model, dict):
+        content = pydantic_core.to_json(model)  # plain data already in the response model's shape
+    elif isinstance(model, list):
         content = "[" + ",".join(m.model_dump_json() for m in model) + "]"
     else:
         content = model.model_dump_json()
@@ -56,7 +62,7 @@ def _single_return_routes(
     router: APIRouter,
     prefix: str,
     body_model: type[schemas.CreateReturnRequest],
-    render: Callable[[ReturnRecord, LabelRecord | None], BaseModel],
+    render: Callable[[ReturnRecord, LabelRecord | None], BaseModel | dict[str, Any]],
     response_model: type[BaseModel],
     cancel_path: str,
     create_model: type[schemas.CreateReturnRequest] | None = None,
@@ -171,7 +177,7 @@ _single_return_routes(
     v2025,
     "/2025-07",
     schemas.CreateReturnRequest,
-    mapping.to_2025,
+    mapping.body_2025,
     schemas.PublicReturnV1Dto,
     ":cancel",
     create_model=schemas.CreateReturnWithLabel,
@@ -195,14 +201,15 @@ def list_2025(
 ) -> Response:
     cursor = Cursor.decode(Cursor_)
     page = labels.list_returns(db, principal, channel_id, filters, cursor, Limit)
-    body = schemas.ReturnListPage(
-        items=[mapping.to_2025(r.record, r.label) for r in page.items],
-        first=_page_link(request, FIRST),
-        last=_page_link(request, LAST),
-        next=_page_link(request, page.next),
-        prev=_page_link(request, page.prev),
+    return _json(
+        {  # schemas.ReturnListPage
+            "items": [mapping.body_2025(r.record, r.label) for r in page.items],
+            "first": _page_link(request, FIRST),
+            "last": _page_link(request, LAST),
+            "next": _page_link(request, page.next),
+            "prev": _page_link(request, page.prev),
+        }
     )
-    return _json(body)
 
 
 @v2025.get(

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from homeward.auth.domain import Caller, Principal, Scope, WarehousePrincipal, hash_token, new_token_secret
@@ -57,6 +57,16 @@ def _issue(session: Session, row: AccessToken, scopes: frozenset[Scope], name: s
     return IssuedToken(id=row.id, secret=secret, scopes=scopes)
 
 
+# A few columns by a unique index, built once: this runs on every request, so no ORM object is made.
+_BY_HASH = select(
+    AccessToken.id,
+    AccessToken.merchant_id,
+    AccessToken.fulfillment_center_id,
+    AccessToken.name,
+    AccessToken.scopes,
+).where(AccessToken.token_hash == bindparam("token_hash"), AccessToken.revoked_at.is_(None))
+
+
 def authenticate(session: Session, secret: str | None) -> Principal:
     """The merchant behind a token; warehouse tokens are refused (they speak /warehouse/v1 only)."""
     caller = authenticate_caller(session, secret)
@@ -72,13 +82,7 @@ def authenticate_caller(session: Session, secret: str | None) -> Caller:
     """A merchant or a fulfillment center's staff, whichever the token belongs to."""
     if not secret:
         raise Unauthenticated("Authorization header with a Bearer token is required")
-    # A few columns by a unique index: this runs on every request, so no ORM object is built.
-    columns = (AccessToken.id, AccessToken.merchant_id, AccessToken.fulfillment_center_id, AccessToken.name)
-    row = session.execute(
-        select(*columns, AccessToken.scopes).where(
-            AccessToken.token_hash == hash_token(secret), AccessToken.revoked_at.is_(None)
-        )
-    ).first()
+    row = session.connection().execute(_BY_HASH, {"token_hash": hash_token(secret)}).first()
     if row is None:
         raise Unauthenticated("The access token is not valid")
     scopes = frozenset(Scope(s) for s in row.scopes.split() if s in Scope._value2member_map_)

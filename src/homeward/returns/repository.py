@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from homeward.orders.models import Order, Shipment, ShipmentLine, ShipmentLineSerial
@@ -12,6 +12,7 @@ from homeward.returns.listing import ReturnFilter
 from homeward.returns.models import ReturnedUnit, ReturnItem, ReturnOrder
 from homeward.returns.order_items import OrderItemFacts
 from homeward.returns.units import UnitsHeld
+from homeward.tenants.models import Channel
 
 
 def get(
@@ -23,6 +24,15 @@ def get(
     if for_update:
         query = query.with_for_update(of=ReturnOrder)
     return session.scalars(query).first()
+
+
+_CHANNEL_OWNER = select(Channel.merchant_id).where(Channel.id == bindparam("channel_id"))
+
+
+def channel_owner(session: Session, channel_id: int) -> int | None:
+    """The merchant a channel belongs to (None: no such channel). Asked on every return request."""
+    owner = session.connection().execute(_CHANNEL_OWNER, {"channel_id": channel_id}).scalar()
+    return int(owner) if owner is not None else None
 
 
 def reference_taken(

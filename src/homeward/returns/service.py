@@ -46,7 +46,7 @@ def create_return_in(
     now = utcnow()
     row = ReturnOrder(
         merchant_id=principal.merchant_id,
-        channel_id=channel.id,
+        channel_id=channel,
         return_type=return_type.value,
         status=ReturnStatus.AWAITING_ARRIVAL.value,
         insert_date=now,
@@ -244,7 +244,7 @@ def change_status(row: ReturnOrder, target: ReturnStatus) -> None:
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def writable_channel(session: Session, principal: Principal, channel_id: int | None) -> Channel:
+def writable_channel(session: Session, principal: Principal, channel_id: int | None) -> int:
     """Writes name one of the caller's channels (shipbob_channel_id): 400 without, 403 if not theirs."""
     if channel_id is None:
         raise InvalidInput(
@@ -268,11 +268,10 @@ def readable_channel(session: Session, principal: Principal, channel_id: int | N
         _owned_channel(session, principal, channel_id)
 
 
-def _owned_channel(session: Session, principal: Principal, channel_id: int) -> Channel:
-    channel = session.get(Channel, channel_id)
-    if channel is None or channel.merchant_id != principal.merchant_id:
+def _owned_channel(session: Session, principal: Principal, channel_id: int) -> int:
+    if repository.channel_owner(session, channel_id) != principal.merchant_id:
         raise Forbidden(f"Channel {channel_id} is not one of this merchant's channels")
-    return channel
+    return channel_id
 
 
 def _get_for_update(session: Session, principal: Principal, return_id: int) -> ReturnOrder:

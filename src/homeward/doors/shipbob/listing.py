@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from fastapi import Query
+from fastapi import Request
 
 from homeward.catalog.domain import ReturnAction
 from homeward.kit.errors import FieldError, InvalidInput
@@ -67,43 +67,73 @@ def _date(name: str, text: str | None, errors: list[FieldError]) -> datetime | N
         return None
 
 
-async def return_filter(
-    Ids: ListParam = Query(None, description="Return ids, comma separated"),
-    IDs: ListParam = Query(None, description="Alias of Ids (1.0 spelling)"),
-    ReferenceIds: ListParam = Query(None),
-    Status: ListParam = Query(None, description="e.g. `Awaiting Arrival` or `AwaitingArrival`"),
-    FulfillmentCenterIds: ListParam = Query(None),
-    TrackingNumbers: ListParam = Query(None),
-    OriginalShipmentIds: ListParam = Query(None),
-    InventoryIds: ListParam = Query(None),
-    StoreOrderIds: ListParam = Query(None),
-    ReturnTypes: ListParam = Query(None, description="Regular, ReturnToSender"),
-    ReturnActions: ListParam = Query(None, description="Restock, Quarantine, Dispose"),
-    StartDate: str | None = Query(None, description="Inserted at or after (ISO 8601)"),
-    EndDate: str | None = Query(None, description="Inserted at or before (ISO 8601)"),
-    CompletedStartDate: str | None = Query(None),
-    CompletedEndDate: str | None = Query(None),
-    SortOrder: str | None = Query(None, description="Newest (default) or Oldest"),
-) -> ReturnFilter:
+# The filters, documented once: parsing reads the query string directly because FastAPI's
+# per-parameter machinery cost more than the rest of a one-return lookup; OpenAPI still lists them.
+_LISTS = {
+    "Ids": "Return ids, comma separated",
+    "IDs": "Alias of Ids (1.0 spelling)",
+    "ReferenceIds": "Reference ids (RMAs)",
+    "Status": "e.g. `Awaiting Arrival` or `AwaitingArrival`",
+    "FulfillmentCenterIds": "Fulfillment center ids",
+    "TrackingNumbers": "Tracking numbers",
+    "OriginalShipmentIds": "Original shipment ids",
+    "InventoryIds": "Inventory ids on the return",
+    "StoreOrderIds": "Store order ids",
+    "ReturnTypes": "Regular, ReturnToSender",
+    "ReturnActions": "Restock, Quarantine, Dispose",
+}
+_SINGLES = {
+    "StartDate": "Inserted at or after (ISO 8601)",
+    "EndDate": "Inserted at or before (ISO 8601)",
+    "CompletedStartDate": "Completed at or after (ISO 8601)",
+    "CompletedEndDate": "Completed at or before (ISO 8601)",
+    "SortOrder": "Newest (default) or Oldest",
+}
+OPENAPI_PARAMETERS = [
+    {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": {"type": "array", "items": {"type": "string"}},
+    }
+    for name, description in _LISTS.items()
+] + [
+    {"name": name, "in": "query", "required": False, "description": description, "schema": {"type": "string"}}
+    for name, description in _SINGLES.items()
+]
+
+
+async def return_filter(request: Request) -> ReturnFilter:
+    """The list filters of a request; mount with `openapi_extra={"parameters": OPENAPI_PARAMETERS}`."""
+    query = request.query_params
+
+    def many(name: str) -> ListParam:
+        return query.getlist(name) or None
+
+    def one(name: str) -> str | None:
+        values = query.getlist(name)
+        return values[-1] if values else None  # as FastAPI did: the last of repeated values
+
     errors: list[FieldError] = []
-    sort = (SortOrder or "Newest").strip().lower()
+    sort = (one("SortOrder") or "Newest").strip().lower()
     if sort not in ("newest", "oldest"):
         errors.append(FieldError("SortOrder", "must be Newest or Oldest"))
     result = ReturnFilter(
-        ids=_parse("Ids", (Ids or []) + (IDs or []), _int32, errors),
-        reference_ids=_parse("ReferenceIds", ReferenceIds, _text, errors),
-        statuses=_parse("Status", Status, ReturnStatus.parse, errors),
-        fulfillment_center_ids=_parse("FulfillmentCenterIds", FulfillmentCenterIds, _int32, errors),
-        tracking_numbers=_parse("TrackingNumbers", TrackingNumbers, _text, errors),
-        original_shipment_ids=_parse("OriginalShipmentIds", OriginalShipmentIds, _int32, errors),
-        inventory_ids=_parse("InventoryIds", InventoryIds, _int32, errors),
-        store_order_ids=_parse("StoreOrderIds", StoreOrderIds, _text, errors),
-        return_types=_parse("ReturnTypes", ReturnTypes, ReturnType.parse, errors),
-        return_actions=_parse("ReturnActions", ReturnActions, _action, errors),
-        start_date=_date("StartDate", StartDate, errors),
-        end_date=_date("EndDate", EndDate, errors),
-        completed_start_date=_date("CompletedStartDate", CompletedStartDate, errors),
-        completed_end_date=_date("CompletedEndDate", CompletedEndDate, errors),
+        ids=_parse("Ids", (many("Ids") or []) + (many("IDs") or []), _int32, errors),
+        reference_ids=_parse("ReferenceIds", many("ReferenceIds"), _text, errors),
+        statuses=_parse("Status", many("Status"), ReturnStatus.parse, errors),
+        fulfillment_center_ids=_parse("FulfillmentCenterIds", many("FulfillmentCenterIds"), _int32, errors),
+        tracking_numbers=_parse("TrackingNumbers", many("TrackingNumbers"), _text, errors),
+        original_shipment_ids=_parse("OriginalShipmentIds", many("OriginalShipmentIds"), _int32, errors),
+        inventory_ids=_parse("InventoryIds", many("InventoryIds"), _int32, errors),
+        store_order_ids=_parse("StoreOrderIds", many("StoreOrderIds"), _text, errors),
+        return_types=_parse("ReturnTypes", many("ReturnTypes"), ReturnType.parse, errors),
+        return_actions=_parse("ReturnActions", many("ReturnActions"), _action, errors),
+        start_date=_date("StartDate", one("StartDate"), errors),
+        end_date=_date("EndDate", one("EndDate"), errors),
+        completed_start_date=_date("CompletedStartDate", one("CompletedStartDate"), errors),
+        completed_end_date=_date("CompletedEndDate", one("CompletedEndDate"), errors),
         newest_first=sort != "oldest",
     )
     if errors:

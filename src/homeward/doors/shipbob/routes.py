@@ -18,7 +18,7 @@ from homeward.db import Database
 from homeward.doors.http.deps import channel_id_header, get_db, requires
 from homeward.doors.http.errors import register_dialect
 from homeward.doors.shipbob import mapping, schemas
-from homeward.doors.shipbob.listing import return_filter
+from homeward.doors.shipbob.listing import OPENAPI_PARAMETERS, return_filter
 from homeward.kit.pagination import FIRST, LAST, Cursor
 from homeward.kit.text import INT32_MAX
 from homeward.labels import service as labels
@@ -189,6 +189,7 @@ _single_return_routes(
     response_model=schemas.ReturnListPage,
     responses=_errors(schemas.ApiError),
     summary="Get Return Orders (cursor pages)",
+    openapi_extra={"parameters": OPENAPI_PARAMETERS},
 )
 def list_2025(
     request: Request,
@@ -261,6 +262,7 @@ _single_return_routes(v1, "/1.0", schemas.CreateReturnV1, mapping.to_1_0, schema
     response_model=list[schemas.ReturnOrderV1],
     responses=_errors(schemas.ProblemDetails),
     summary="Get Return Orders (numbered pages)",
+    openapi_extra={"parameters": OPENAPI_PARAMETERS},
 )
 def list_1_0(
     filters: ReturnFilter = Depends(return_filter),

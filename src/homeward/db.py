@@ -99,18 +99,29 @@ def upgrade(url: str | None = None) -> None:
     command.upgrade(alembic_config(url or get_settings().database_url), "head")
 
 
+def read_session_factory(url: str | None = None) -> sessionmaker[Session]:
+    """Sessions for reads. On PostgreSQL they run in autocommit: under READ COMMITTED each statement
+    takes its own snapshot even inside a transaction, so BEGIN and ROLLBACK would buy a read nothing
+    but two round trips. On SQLite a read keeps its BEGIN: there it pins one snapshot, for free."""
+    engine = engine_for(url or get_settings().database_url)
+    if engine.dialect.name == "postgresql":
+        engine = engine.execution_options(isolation_level="AUTOCOMMIT")  # same pool, option per checkout
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
 class Database:
     """What services are handed: a way to open one read or write transaction."""
 
     def __init__(self, url: str | None = None) -> None:
         self.url = url or get_settings().database_url
         self.factory = session_factory(self.url)
+        self.read_factory = read_session_factory(self.url)
 
     def write(self) -> Any:
         return unit_of_work(self.factory, write=True)
 
     def read(self) -> Any:
-        return unit_of_work(self.factory, write=False)
+        return unit_of_work(self.read_factory, write=False)
 
     @property
     def is_postgres(self) -> bool:

@@ -7,6 +7,7 @@ from collections import defaultdict
 from sqlalchemy import ColumnElement, Select, bindparam, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from homeward.catalog.models import FulfillmentCenter
 from homeward.orders.models import Order, Shipment, ShipmentLine, ShipmentLineSerial
 from homeward.returns.listing import ReturnFilter
 from homeward.returns.models import ReturnedUnit, ReturnItem, ReturnOrder
@@ -33,6 +34,14 @@ def channel_owner(session: Session, channel_id: int) -> int | None:
     """The merchant a channel belongs to (None: no such channel). Asked on every return request."""
     owner = session.connection().execute(_CHANNEL_OWNER, {"channel_id": channel_id}).scalar()
     return int(owner) if owner is not None else None
+
+
+_FULFILLMENT_CENTER = select(FulfillmentCenter.id).where(FulfillmentCenter.id == bindparam("id"))
+
+
+def fulfillment_center_exists(session: Session, fulfillment_center_id: int) -> bool:
+    found = session.connection().execute(_FULFILLMENT_CENTER, {"id": fulfillment_center_id}).first()
+    return found is not None
 
 
 def reference_taken(

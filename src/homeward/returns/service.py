@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session, lazyload, object_session
 
 from homeward.auth.domain import Principal, Scope
-from homeward.catalog.models import FulfillmentCenter, Product
+from homeward.catalog.models import Product
 from homeward.db import Database
 from homeward.kit.clock import utcnow
 from homeward.kit.errors import FieldError, Forbidden, InvalidInput, NotFound, RuleViolation
@@ -303,10 +303,12 @@ def _check(
     products = {
         p.id: p
         for p in session.scalars(
-            select(Product).where(
+            select(Product)
+            .where(
                 Product.id.in_({line.inventory_id for line in request.lines}),
                 Product.merchant_id == principal.merchant_id,
             )
+            .options(lazyload(Product.components))  # read below for bundles only
         )
     }
     facts = {
@@ -315,7 +317,7 @@ def _check(
             name=p.name,
             sku=p.sku,
             is_bundle=p.is_bundle,
-            component_ids=tuple(c.component_id for c in p.components),
+            component_ids=tuple(c.component_id for c in p.components) if p.is_bundle else (),
             preference=p.return_preference,
         )
         for p in products.values()
@@ -325,7 +327,9 @@ def _check(
     )
     domain.check_request(
         request,
-        fulfillment_center_exists=session.get(FulfillmentCenter, request.fulfillment_center_id) is not None,
+        fulfillment_center_exists=repository.fulfillment_center_exists(
+            session, request.fulfillment_center_id
+        ),
         items=facts,
         shipment=shipment_facts,
         reference_id_taken=repository.reference_taken(

@@ -4,7 +4,18 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, Numeric, TypeDecorator
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    DateTime,
+    Integer,
+    MetaData,
+    Numeric,
+    SQLColumnExpression,
+    TypeDecorator,
+    any_,
+    bindparam,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 
@@ -60,3 +71,12 @@ class Money(TypeDecorator[Decimal]):
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         return None if value is None else Decimal(str(value))
+
+
+def in_ids(column: SQLColumnExpression[int], dialect: str, name: str = "ids") -> ColumnElement[bool]:
+    """`column IN (:ids)` for a list bound at execution. PostgreSQL gets one array value
+    (`= ANY(:ids)`), so the statement's text is the same whatever the count and the server parses
+    and plans it once; elsewhere the list expands into one placeholder per id."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(Integer)))
+    return column.in_(bindparam(name, expanding=True))

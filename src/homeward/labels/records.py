@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from homeward.labels.domain import LabelType
 from homeward.labels.models import ReturnLabel
@@ -41,7 +42,8 @@ class LabelFile:
     content: bytes
 
 
-def to_label_record(row: ReturnLabel) -> LabelRecord:
+def to_label_record(row: ReturnLabel | Any) -> LabelRecord:
+    """From the stored label, or a plain row with its columns."""
     return LabelRecord(
         return_id=row.return_id,
         type=LabelType(row.label_type),

@@ -7,9 +7,11 @@ so a refused label leaves no return behind and buys nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cache
 from importlib.resources import files
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -18,6 +20,7 @@ from homeward.catalog.models import FulfillmentCenter, Product
 from homeward.db import Database
 from homeward.kit.clock import utcnow
 from homeward.kit.errors import FieldError, InvalidInput, NotFound, RuleViolation
+from homeward.kit.orm import in_ids
 from homeward.kit.pagination import Cursor, Page
 from homeward.labels import domain
 from homeward.labels.carriers.rate_card import carriers_of
@@ -145,12 +148,21 @@ def _labels_in(session: Session, merchant_id: int, return_ids: list[int]) -> dic
     """Labels of some of the merchant's returns, by return id."""
     if not return_ids:
         return {}
-    rows = session.scalars(
-        select(ReturnLabel)
-        .join(ReturnOrder, ReturnOrder.id == ReturnLabel.return_id)
-        .where(ReturnLabel.return_id.in_(return_ids), ReturnOrder.merchant_id == merchant_id)
+    connection = session.connection()
+    rows = connection.execute(
+        _labels_query(connection.dialect.name), {"ids": return_ids, "merchant": merchant_id}
     )
     return {r.return_id: to_label_record(r) for r in rows}
+
+
+@cache
+def _labels_query(dialect: str) -> Select[*tuple[Any, ...]]:
+    """Every label column but the PDF, for a batch of returns (`ids`) of one merchant."""
+    return (
+        select(*(c for c in ReturnLabel.__table__.c if c.key != "pdf"))
+        .join(ReturnOrder, ReturnOrder.id == ReturnLabel.return_id)
+        .where(in_ids(ReturnLabel.return_id, dialect), ReturnOrder.merchant_id == bindparam("merchant"))
+    )
 
 
 def label_pdf(db: Database, principal: Principal, channel_id: int | None, return_id: int) -> LabelFile:

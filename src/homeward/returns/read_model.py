@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
-from sqlalchemy import BindParameter, Select, bindparam, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from homeward.catalog.models import FulfillmentCenter
+from homeward.kit.orm import in_ids
 from homeward.kit.pagination import Cursor
 from homeward.receiving.models import Inspection
 from homeward.returns.listing import ReturnFilter
@@ -45,45 +47,44 @@ _HEAD = select(
     .join(FulfillmentCenter.__table__, FulfillmentCenter.id == ReturnOrder.fulfillment_center_id)
     .join(Merchant.__table__, Merchant.id == ReturnOrder.merchant_id)
 )
-# Built once with an expanding parameter: a batch's ids are bound, not turned into SQL each time.
-_IDS: BindParameter[int] = bindparam("ids", expanding=True)
-_ITEMS = (
-    select(
-        ReturnItem.return_id,
-        ReturnItem.id,
-        ReturnItem.inventory_id,
-        ReturnItem.name,
-        ReturnItem.quantity,
-        ReturnItem.action,
-        ReturnItem.action_source,
-        ReturnItem.instructions,
-        ReturnItem.lot_number,
-        ReturnItem.lot_date,
-        ReturnItem.bundle_parent_sku,
-        ReturnItem.order_item_id,
-        ReturnItem.reason_code,
+_ITEMS = select(
+    ReturnItem.return_id,
+    ReturnItem.id,
+    ReturnItem.inventory_id,
+    ReturnItem.name,
+    ReturnItem.quantity,
+    ReturnItem.action,
+    ReturnItem.action_source,
+    ReturnItem.instructions,
+    ReturnItem.lot_number,
+    ReturnItem.lot_date,
+    ReturnItem.bundle_parent_sku,
+    ReturnItem.order_item_id,
+    ReturnItem.reason_code,
+).order_by(ReturnItem.id)
+_TRANSACTIONS = select(
+    ReturnTransaction.return_id, ReturnTransaction.transaction_type, ReturnTransaction.amount
+).order_by(ReturnTransaction.id)
+_INSPECTIONS = select(
+    Inspection.return_id,
+    Inspection.inventory_id,
+    Inspection.name,
+    Inspection.action,
+    Inspection.reason,
+    Inspection.quantity,
+    Inspection.photo_key,
+).order_by(Inspection.id)
+
+
+@cache
+def _batch_queries(dialect: str) -> tuple[Select[*tuple[Any, ...]], ...]:
+    """Items, transactions and inspections of a batch of returns (ids bound as `ids`), built once
+    per kind of database so each execution only binds values."""
+    return (
+        _ITEMS.where(in_ids(ReturnItem.return_id, dialect)),
+        _TRANSACTIONS.where(in_ids(ReturnTransaction.return_id, dialect)),
+        _INSPECTIONS.where(in_ids(Inspection.return_id, dialect)),
     )
-    .where(ReturnItem.return_id.in_(_IDS))
-    .order_by(ReturnItem.id)
-)
-_TRANSACTIONS = (
-    select(ReturnTransaction.return_id, ReturnTransaction.transaction_type, ReturnTransaction.amount)
-    .where(ReturnTransaction.return_id.in_(_IDS))
-    .order_by(ReturnTransaction.id)
-)
-_INSPECTIONS = (
-    select(
-        Inspection.return_id,
-        Inspection.inventory_id,
-        Inspection.name,
-        Inspection.action,
-        Inspection.reason,
-        Inspection.quantity,
-        Inspection.photo_key,
-    )
-    .where(Inspection.return_id.in_(_IDS))
-    .order_by(Inspection.id)
-)
 
 
 def record(session: Session, merchant_id: int, return_id: int) -> ReturnRecord | None:
@@ -126,9 +127,10 @@ def records(session: Session, query: Select[*tuple[Any, ...]]) -> list[ReturnRec
     if not heads:
         return []
     ids = {"ids": [head.id for head in heads]}
-    items = _by_return(connection.execute(_ITEMS, ids))
-    transactions = _by_return(connection.execute(_TRANSACTIONS, ids))
-    inspections = _by_return(connection.execute(_INSPECTIONS, ids))
+    items_query, transactions_query, inspections_query = _batch_queries(connection.dialect.name)
+    items = _by_return(connection.execute(items_query, ids))
+    transactions = _by_return(connection.execute(transactions_query, ids))
+    inspections = _by_return(connection.execute(inspections_query, ids))
     return [
         build_record(
             head,

@@ -31,7 +31,10 @@ def make_engine(url: str, pool_size: int | None = None) -> Engine:
     if url.startswith("sqlite"):
         return _sqlite_engine(url)
     pool = pool_size or get_settings().db_pool_size
-    return create_engine(url, pool_size=pool, max_overflow=pool, pool_pre_ping=True)
+    # LIFO: the most recently used connection serves next, so a quiet server keeps answering from
+    # a few warm connections (their statements prepared, their server-side caches filled) instead
+    # of cycling through every connection a burst once opened.
+    return create_engine(url, pool_size=pool, max_overflow=pool, pool_pre_ping=True, pool_use_lifo=True)
 
 
 def _sqlite_engine(url: str) -> Engine:

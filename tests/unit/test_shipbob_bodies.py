@@ -19,9 +19,7 @@ from homeward.returns.records import ActionTakenRecord, ReturnItemRecord, Return
 
 texts = st.text(max_size=30)
 maybe_texts = st.none() | texts
-moments = st.datetimes(
-    min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
-)
+moments = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC))
 money = st.decimals(min_value=Decimal("-99999.99"), max_value=Decimal("99999.99"), places=2)
 taken = st.builds(
     ActionTakenRecord,

@@ -21,6 +21,7 @@ from tests.warehouse.flow import (
     inspect,
     shipbob,
     staff,
+    take_to,
     taken,
 )
 
@@ -324,3 +325,23 @@ def test_bad_inspection_input_is_refused_naming_the_field_and_changes_nothing(
         assert field in response.json()["errors"], (field, response.json())
     assert client.get(f"{WAREHOUSE}/returns/{return_id}", headers=headers).json()["inspections"] == []
     assert client.get(f"{WAREHOUSE}/photos/r1-0123456789abcdef0123456789abcdef.png").status_code == 404
+
+
+def test_a_list_page_shows_each_return_as_its_own_get_does(client: TestClient, demo: dict[str, Any]) -> None:
+    """Pages read a batch's items, fees and inspections together: each must land on its own return."""
+    inspected = received(client, demo, "PAGE1")
+    assert inspect(client, demo, inspected, {"inventory_id": TEE, "quantity": 1}).status_code == 200
+    arrived = received(client, demo, "PAGE2", **loose((MUG, 2), (TEE, 1)))
+    completed = received(client, demo, "PAGE3", **loose((MUG, 1)))
+    take_to(client, demo, completed, "Completed")
+    waiting = int(create(client, demo, "PAGE4", **loose((SERUM, 1)))["id"])
+    ids = [waiting, completed, arrived, inspected]
+
+    query = "&".join(f"Ids={i}" for i in ids)
+    page = client.get(f"{RETURNS}?{query}", headers=merchant_headers(demo))
+    assert page.status_code == 200, page.text
+    listed = page.json()["items"]
+    assert [r["id"] for r in listed] == ids  # newest first
+    assert listed == [shipbob(client, demo, i) for i in ids]
+    assert taken(listed[3], TEE) and not any(item["action_taken"] for item in listed[2]["inventory"])
+    assert listed[1]["transactions"] and not listed[0]["transactions"]

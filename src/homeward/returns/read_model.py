@@ -1,4 +1,4 @@
-"""The read side of returns: ReturnRecords built from plain rows in four queries, no ORM objects.
+"""The read side of returns: ReturnRecords built from plain rows in two queries, no ORM objects.
 
 Lists and single reads are the hot path, and loading ORM objects (identity map, relationship
 loaders, per-row instrumentation) costs several times what reading the same rows does, so reads
@@ -9,15 +9,26 @@ Every query is scoped by the caller's conditions, which always include the merch
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import (
+    CompoundSelect,
+    Integer,
+    Select,
+    String,
+    cast,
+    func,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeEngine
 
 from homeward.catalog.models import FulfillmentCenter
-from homeward.kit.orm import in_ids
+from homeward.kit.orm import Base, Money, UTCDateTime, in_ids
 from homeward.kit.pagination import Cursor
 from homeward.receiving.models import Inspection
 from homeward.returns.listing import ReturnFilter
@@ -47,44 +58,49 @@ _HEAD = select(
     .join(FulfillmentCenter.__table__, FulfillmentCenter.id == ReturnOrder.fulfillment_center_id)
     .join(Merchant.__table__, Merchant.id == ReturnOrder.merchant_id)
 )
-_ITEMS = select(
-    ReturnItem.return_id,
-    ReturnItem.id,
-    ReturnItem.inventory_id,
-    ReturnItem.name,
-    ReturnItem.quantity,
-    ReturnItem.action,
-    ReturnItem.action_source,
-    ReturnItem.instructions,
-    ReturnItem.lot_number,
-    ReturnItem.lot_date,
-    ReturnItem.bundle_parent_sku,
-    ReturnItem.order_item_id,
-    ReturnItem.reason_code,
-).order_by(ReturnItem.id)
-_TRANSACTIONS = select(
-    ReturnTransaction.return_id, ReturnTransaction.transaction_type, ReturnTransaction.amount
-).order_by(ReturnTransaction.id)
-_INSPECTIONS = select(
-    Inspection.return_id,
-    Inspection.inventory_id,
-    Inspection.name,
-    Inspection.action,
-    Inspection.reason,
-    Inspection.quantity,
-    Inspection.photo_key,
-).order_by(Inspection.id)
+# A batch's items, transactions and inspections come back in one query: three selects united
+# over one set of columns (each filling in what it has), told apart by `kind`. One round trip
+# instead of three is most of what a page of fifty returns costs beyond its own rows.
+_ITEM, _TRANSACTION, _INSPECTION = 0, 1, 2
+_CHILD_COLUMNS: dict[str, TypeEngine[Any]] = {
+    "return_id": Integer(),
+    "id": Integer(),
+    "inventory_id": Integer(),
+    "name": String(),
+    "quantity": Integer(),
+    "action": String(),
+    "action_source": String(),
+    "instructions": String(),
+    "lot_number": String(),
+    "lot_date": UTCDateTime(),
+    "bundle_parent_sku": String(),
+    "order_item_id": Integer(),
+    "reason_code": String(),
+    "transaction_type": String(),
+    "amount": Money(),
+    "reason": String(),
+    "photo_key": String(),
+}
+
+
+def _child_select(kind: int, model: type[Base], dialect: str) -> Select[*tuple[Any, ...]]:
+    table = model.__table__
+    columns = [
+        (table.c[name] if name in table.c else cast(null(), type_)).label(name)
+        for name, type_ in _CHILD_COLUMNS.items()
+    ]
+    return select(literal_column(str(kind)).label("kind"), *columns).where(in_ids(table.c.return_id, dialect))
 
 
 @cache
-def _batch_queries(dialect: str) -> tuple[Select[*tuple[Any, ...]], ...]:
+def _children_query(dialect: str) -> CompoundSelect[*tuple[Any, ...]]:
     """Items, transactions and inspections of a batch of returns (ids bound as `ids`), built once
     per kind of database so each execution only binds values."""
-    return (
-        _ITEMS.where(in_ids(ReturnItem.return_id, dialect)),
-        _TRANSACTIONS.where(in_ids(ReturnTransaction.return_id, dialect)),
-        _INSPECTIONS.where(in_ids(Inspection.return_id, dialect)),
-    )
+    return union_all(
+        _child_select(_ITEM, ReturnItem, dialect),
+        _child_select(_TRANSACTION, ReturnTransaction, dialect),
+        _child_select(_INSPECTION, Inspection, dialect),
+    ).order_by(literal_column("kind"), literal_column("id"))
 
 
 def record(session: Session, merchant_id: int, return_id: int) -> ReturnRecord | None:
@@ -120,23 +136,22 @@ def numbered_page(
 
 
 def records(session: Session, query: Select[*tuple[Any, ...]]) -> list[ReturnRecord]:
-    """The returns a head query selects, in its order, each with its items, transactions and
-    inspections read in one query per kind for the whole batch."""
+    """The returns a head query selects, in its order, with their items, transactions and
+    inspections read in one more query for the whole batch."""
     connection = session.connection()
     heads = connection.execute(query).all()
     if not heads:
         return []
-    ids = {"ids": [head.id for head in heads]}
-    items_query, transactions_query, inspections_query = _batch_queries(connection.dialect.name)
-    items = _by_return(connection.execute(items_query, ids))
-    transactions = _by_return(connection.execute(transactions_query, ids))
-    inspections = _by_return(connection.execute(inspections_query, ids))
+    children: dict[tuple[int, int], list[Any]] = defaultdict(list)
+    batch = _children_query(connection.dialect.name)
+    for child in connection.execute(batch, {"ids": [head.id for head in heads]}):
+        children[child.kind, child.return_id].append(child)
     return [
         build_record(
             head,
-            items=items.get(head.id, ()),
-            transactions=transactions.get(head.id, ()),
-            inspections=inspections.get(head.id, ()),
+            items=children.get((_ITEM, head.id), ()),
+            transactions=children.get((_TRANSACTION, head.id), ()),
+            inspections=children.get((_INSPECTION, head.id), ()),
             channel_name=head.channel_name,
             fc_name=head.fulfillment_center_name,
             merchant_name=head.merchant_name,
@@ -159,10 +174,3 @@ def names(
         )
     ).one()
     return row[0] or "", row[1] or "", row[2] or ""
-
-
-def _by_return(rows: Iterable[Any]) -> dict[int, list[Any]]:
-    grouped: dict[int, list[Any]] = defaultdict(list)
-    for row in rows:
-        grouped[row.return_id].append(row)
-    return grouped

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, select
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, bindparam, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from homeward.catalog.models import FulfillmentCenter
@@ -179,28 +181,28 @@ def filter_conditions(merchant_id: int, f: ReturnFilter) -> list[ColumnElement[b
     r = ReturnOrder
     conditions: list[ColumnElement[bool]] = [r.merchant_id == merchant_id]
     if f.ids:
-        conditions.append(r.id.in_(f.ids))
+        conditions.append(_one_of(r.id, f.ids))
     if f.reference_ids:
-        conditions.append(r.reference_id.in_(f.reference_ids))
+        conditions.append(_one_of(r.reference_id, f.reference_ids))
     if f.statuses:
-        conditions.append(r.status.in_([s.value for s in f.statuses]))
+        conditions.append(_one_of(r.status, [s.value for s in f.statuses]))
     if f.fulfillment_center_ids:
-        conditions.append(r.fulfillment_center_id.in_(f.fulfillment_center_ids))
+        conditions.append(_one_of(r.fulfillment_center_id, f.fulfillment_center_ids))
     if f.tracking_numbers:
-        conditions.append(r.tracking_number.in_(f.tracking_numbers))
+        conditions.append(_one_of(r.tracking_number, f.tracking_numbers))
     if f.original_shipment_ids:
-        conditions.append(r.original_shipment_id.in_(f.original_shipment_ids))
+        conditions.append(_one_of(r.original_shipment_id, f.original_shipment_ids))
     if f.store_order_ids:
-        conditions.append(r.store_order_id.in_(f.store_order_ids))
+        conditions.append(_one_of(r.store_order_id, f.store_order_ids))
     if f.return_types:
-        conditions.append(r.return_type.in_([t.value for t in f.return_types]))
+        conditions.append(_one_of(r.return_type, [t.value for t in f.return_types]))
     if f.inventory_ids:
         conditions.append(
-            r.id.in_(select(ReturnItem.return_id).where(ReturnItem.inventory_id.in_(f.inventory_ids)))
+            r.id.in_(select(ReturnItem.return_id).where(_one_of(ReturnItem.inventory_id, f.inventory_ids)))
         )
     if f.return_actions:
         actions = [a.value for a in f.return_actions]
-        conditions.append(r.id.in_(select(ReturnItem.return_id).where(ReturnItem.action.in_(actions))))
+        conditions.append(r.id.in_(select(ReturnItem.return_id).where(_one_of(ReturnItem.action, actions))))
     if f.start_date is not None:
         conditions.append(r.insert_date >= f.start_date)
     if f.end_date is not None:
@@ -210,3 +212,11 @@ def filter_conditions(merchant_id: int, f: ReturnFilter) -> list[ColumnElement[b
     if f.completed_end_date is not None:
         conditions.append(r.completed_date <= f.completed_end_date)
     return conditions
+
+
+def _one_of(column: SQLColumnExpression[Any], values: Sequence[Any]) -> ColumnElement[bool]:
+    """`column IN (...)`, or `column = value` for the usual single value: an IN list is expanded
+    into the SQL text on every execution, an equality is compiled once and only bound."""
+    if len(values) == 1:
+        return column == values[0]  # type: ignore[no-any-return]
+    return column.in_(values)

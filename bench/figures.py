@@ -53,7 +53,11 @@ async def create_throughput(
     concurrency: int = 8,
     warmup: int = 100,
 ) -> Figure:
-    """Creates/s vs healthz/s over the same connections, alternating rounds so drift hits both alike."""
+    """Creates/s vs healthz/s over the same connections, alternating rounds so drift hits both alike.
+
+    An authenticated one-query GET is measured alongside: it shows how much of a healthz's
+    throughput any call that must look its token up can keep, whatever it then does.
+    """
     headers = {
         **_auth(demo),
         "shipbob_channel_id": str(demo["channel_id"]),
@@ -72,9 +76,13 @@ async def create_throughput(
     def healthz(_: int) -> Request:
         return "GET", "/healthz", {}, b""
 
+    def authenticated(_: int) -> Request:
+        # The least an API call costs: the token looked up, one small query, a short body.
+        return "GET", "/2025-07/fulfillment-center", _auth(demo), b""
+
     connections = [Connection(server.host, server.port) for _ in range(concurrency)]
-    kinds = {"healthz": healthz, "create": create}
-    expected = {"healthz": 200, "create": 201}
+    kinds = {"healthz": healthz, "create": create, "authenticated": authenticated}
+    expected = {"healthz": 200, "create": 201, "authenticated": 200}
     bursts: dict[str, list[Burst]] = {name: [] for name in kinds}
     server_cpu = dict.fromkeys(kinds, 0.0)
     client_cpu = dict.fromkeys(kinds, 0.0)
@@ -83,7 +91,7 @@ async def create_throughput(
             await burst(connections, warmup, make)
         per_round = total // rounds
         for round_ in range(rounds):
-            order = list(kinds) if round_ % 2 == 0 else list(reversed(kinds))
+            order = list(kinds) if round_ % 2 == 0 else list(reversed(kinds))  # drift hits all alike
             for name in order:
                 server_before, client_before = server.cpu_seconds(), time.process_time()
                 bursts[name].append(await burst(connections, per_round, kinds[name]))
@@ -106,9 +114,13 @@ async def create_throughput(
             "unexpected": {str(s): n for s, n in statuses.items() if s != expected[name]},
         }
 
-    creates, health = summary("create"), summary("healthz")
+    creates, health, floor = summary("create"), summary("healthz"), summary("authenticated")
     ratio = creates["rps"] / health["rps"]
-    failures = {**creates["unexpected"], **{f"healthz_{k}": v for k, v in health["unexpected"].items()}}
+    failures = {
+        **creates["unexpected"],
+        **{f"healthz_{k}": v for k, v in health["unexpected"].items()},
+        **{f"authenticated_{k}": v for k, v in floor["unexpected"].items()},
+    }
     return {
         "bench": "create_throughput",
         "backend": backend,
@@ -121,6 +133,10 @@ async def create_throughput(
         "ratio": round(ratio, 3),
         "goal_ratio": CREATE_GOAL_RATIO,
         "met": ratio >= CREATE_GOAL_RATIO and not failures,
+        # Context for the ratio: an authenticated GET with one tiny query, against the same healthz.
+        "authenticated_get_rps": round(floor["rps"], 1),
+        "authenticated_get_ratio": round(floor["rps"] / health["rps"], 3),
+        "server_cpu_ms_per_authenticated_get": _ms(floor["server_cpu_ms_per_req"]),
         "server_cpu_ms_per_create": _ms(creates["server_cpu_ms_per_req"]),
         "server_cpu_ms_per_healthz": _ms(health["server_cpu_ms_per_req"]),
         "server_cpu_pct": {

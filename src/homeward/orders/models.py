@@ -49,6 +49,13 @@ class Shipment(Base):
     def is_shipped(self) -> bool:
         return ShipmentStatus(self.status).is_shipped
 
+    def units_by_inventory(self) -> dict[int, int]:
+        """Units shipped per inventory id (one item may sit on several lines, e.g. one per lot)."""
+        shipped: dict[int, int] = {}
+        for line in self.lines:
+            shipped[line.inventory_id] = shipped.get(line.inventory_id, 0) + line.quantity
+        return shipped
+
 
 class ShipmentLine(Base):
     """One inventory item on a shipment. Bundles ship as their components, each naming the bundle."""

@@ -133,10 +133,9 @@ def _create_from_shipment(
             [FieldError("barcode", f"is the tracking number of unshipped shipment {shipment.id}")],
         )
     held = returns_repository.units_held_by_open_returns(session, shipment.id)
-    shipped: dict[int, int] = defaultdict(int)
+    shipped = shipment.units_by_inventory()
     lots: dict[int, tuple[str | None, date | None]] = {}
     for line in shipment.lines:
-        shipped[line.inventory_id] += line.quantity
         if line.lot_number or line.lot_expiration:
             lots.setdefault(line.inventory_id, (line.lot_number, line.lot_expiration))
     lines = [

@@ -114,13 +114,6 @@ def get_return_in(session: Session, principal: Principal, return_id: int) -> Ret
     return row
 
 
-def modify_return(
-    db: Database, principal: Principal, channel_id: int | None, return_id: int, request: ReturnRequest
-) -> ReturnRecord:
-    with db.write() as session:
-        return record_of(session, modify_return_in(session, principal, channel_id, return_id, request))
-
-
 def modify_return_in(
     session: Session, principal: Principal, channel_id: int | None, return_id: int, request: ReturnRequest
 ) -> ReturnOrder:
@@ -155,12 +148,6 @@ def cancel_return_in(
     return row
 
 
-def get_return(db: Database, principal: Principal, channel_id: int | None, return_id: int) -> ReturnRecord:
-    principal.require(Scope.RETURNS_READ)
-    with db.read() as session:
-        return get_record_in(session, principal, channel_id, return_id)
-
-
 def get_record_in(
     session: Session, principal: Principal, channel_id: int | None, return_id: int
 ) -> ReturnRecord:
@@ -183,18 +170,6 @@ def status_history(
         if row is None:
             raise _not_found(return_id)
         return [StatusEventRecord(ReturnStatus(e.status), e.occurred_at) for e in row.history]
-
-
-def list_returns(
-    db: Database,
-    principal: Principal,
-    channel_id: int | None,
-    filters: ReturnFilter,
-    cursor: Cursor,
-    limit: int,
-) -> Page[ReturnRecord]:
-    with db.read() as session:
-        return list_page_in(session, principal, channel_id, filters, cursor, limit)
 
 
 def list_page_in(
@@ -350,10 +325,8 @@ def _shipment_facts(
     (the merchant) is given. Called with the shipment locked, so what others hold is current."""
     if shipment is None:
         return None
-    shipped: dict[int, int] = {}
     bundle_parents: dict[int, str] = {}
     for line in shipment.lines:
-        shipped[line.inventory_id] = shipped.get(line.inventory_id, 0) + line.quantity
         if line.bundle_inventory_id is not None:
             bundle = session.get(Product, line.bundle_inventory_id)
             if bundle is not None:
@@ -361,7 +334,7 @@ def _shipment_facts(
     return domain.ShipmentFacts(
         shipment_id=shipment.id,
         shipped=shipment.is_shipped,
-        shipped_quantity=shipped,
+        shipped_quantity=shipment.units_by_inventory(),
         held_by_open_returns=repository.units_held_by_open_returns(session, shipment.id, excluding=excluding),
         bundle_parent_sku=bundle_parents,
         order_id=shipment.order_id,

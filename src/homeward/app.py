@@ -47,7 +47,16 @@ def create_app(database_url: str | None = None, photo_store: str | None = None) 
     app.include_router(oms_router)
     app.include_router(warehouse_router)
     app.include_router(refunds_router)
-    # Everything built so far (modules, routes, schemas) lives as long as the process: frozen, the
-    # garbage collector stops re-scanning it on every full collection, which a request may pay for.
+    return app
+
+
+def create_served_app() -> FastAPI:
+    """The app as `homeward serve` runs it: built once per worker process, then frozen out of GC.
+
+    Everything built at startup (modules, routes, schemas) lives as long as the process; frozen,
+    the garbage collector stops re-scanning it on every full collection a request may trigger.
+    """
+    app = create_app()
+    gc.collect()  # only what is alive gets frozen
     gc.freeze()
     return app

@@ -12,6 +12,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # Pool per worker process; PostgreSQL only (SQLite uses one connection per thread).
     db_pool_size: int = 10
+    # A pooled PostgreSQL connection idle this long is pinged before use (one round trip); busier
+    # ones are not, and one found dead anyway is answered 503 and replaced (see db.py).
+    db_idle_ping_seconds: float = 10.0
     # Absolute base of links the API hands out (photo image_url); `homeward serve` sets it to
     # its own address when unset.
     public_url: str = "http://127.0.0.1:8000"

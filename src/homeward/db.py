@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -9,6 +10,7 @@ from importlib.resources import files
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from homeward.config import get_settings
@@ -30,11 +32,39 @@ def make_engine(url: str, pool_size: int | None = None) -> Engine:
     url = normalize_url(url)
     if url.startswith("sqlite"):
         return _sqlite_engine(url)
-    pool = pool_size or get_settings().db_pool_size
+    settings = get_settings()
+    pool = pool_size or settings.db_pool_size
     # LIFO: the most recently used connection serves next, so a quiet server keeps answering from
     # a few warm connections (their statements prepared, their server-side caches filled) instead
     # of cycling through every connection a burst once opened.
-    return create_engine(url, pool_size=pool, max_overflow=pool, pool_pre_ping=True, pool_use_lifo=True)
+    engine = create_engine(url, pool_size=pool, max_overflow=pool, pool_use_lifo=True)
+    _ping_when_idle(engine, settings.db_idle_ping_seconds)
+    return engine
+
+
+def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
+    """Check a pooled connection before use only when it sat idle: a connection used moments ago
+    is almost surely alive, and pinging every checkout would add a round trip to every request.
+
+    A connection that died while busy (the server restarted) fails its statement instead;
+    SQLAlchemy then drops every pooled connection, and the caller gets a 503 (doors/http/errors).
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < idle_seconds:
+            return  # new, or used moments ago
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            if engine.dialect.is_disconnect(exc, dbapi_conn, None):
+                raise DisconnectionError("pooled connection is dead") from exc  # pool retries
+            raise
 
 
 def _sqlite_engine(url: str) -> Engine:

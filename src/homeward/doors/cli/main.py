@@ -86,7 +86,7 @@ def serve(
 
         get_settings.cache_clear()
     uvicorn.run(
-        "homeward.app:create_app",
+        "homeward.app:create_served_app",
         factory=True,
         host=host,
         port=port,

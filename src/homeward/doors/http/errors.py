@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from homeward.kit.errors import (
@@ -110,6 +111,16 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(HomewardError)
     async def _domain(request: Request, exc: HomewardError) -> JSONResponse:
         return render(request.url.path, STATUS_OF.get(type(exc), 400), exc)
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        if not exc.connection_invalidated:
+            raise exc  # any other database error is a bug: let it be a logged 500
+        # The database dropped the connection mid-request (it restarted). The pool has already been
+        # emptied, so a retry gets a fresh connection; a write that was cut off was rolled back,
+        # and one cut off while committing is safe to resend (reference ids are unique).
+        error = Unavailable("The connection to the database was lost during the request; please retry")
+        return render(request.url.path, 503, error, {"Retry-After": "1"})
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

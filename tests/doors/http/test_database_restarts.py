@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 
 from homeward.app import create_app
 from homeward.config import get_settings
-from homeward.db import Database, make_engine, normalize_url
+from homeward.db import Database, engine_for, make_engine, normalize_url
 from homeward.demo.data import load as load_demo
 from tests import support
 
@@ -37,9 +37,11 @@ def kill_connections(url: str) -> int:
 
 
 @pytest.fixture
-def postgres_url(_postgres_url: str) -> str:
+def postgres_url(_postgres_url: str) -> Iterator[str]:
     support.empty_postgres(_postgres_url)
-    return _postgres_url
+    yield _postgres_url
+    # The connections were killed under the worker's shared pool too: later tests start afresh.
+    engine_for(_postgres_url).dispose()
 
 
 @pytest.fixture

@@ -88,31 +88,36 @@ def request_label(
 def modify_return(
     db: Database, principal: Principal, channel_id: int | None, return_id: int, request: ReturnRequest
 ) -> LabelledReturn:
-    """returns.service.modify_return, keeping a bought label's tracking number and destination.
+    """returns.service.modify_return_in, keeping a bought label's tracking number and destination.
 
-    The label is read in the same transaction as the change, after the return is locked, so a
+    The label is read in the same transaction as the change, once the return is locked, so a
     label bought by a concurrent request is either seen here or bought after this change.
     """
     principal.require(Scope.RETURNS_WRITE)
     with db.write() as session:
-        existing = repository.get(session, principal.merchant_id, return_id, for_update=True)
-        label = _label_of(session, return_id) if existing is not None else None
-        if existing is not None and label is not None and label.tracking_number is not None:
+        label: ReturnLabel | None = None
+
+        def keep_bought_label(row: ReturnOrder, request: ReturnRequest) -> ReturnRequest:
+            nonlocal label
+            label = _label_of(session, row.id)
+            if label is None or label.tracking_number is None:
+                return request
             keep = domain.check_modification(
                 label_tracking=label.tracking_number,
-                label_fulfillment_center_id=existing.fulfillment_center_id,
+                label_fulfillment_center_id=row.fulfillment_center_id,
                 fulfillment_center_id=request.fulfillment_center_id,
                 tracking_number=request.tracking_number,
             )
-            request = replace(request, tracking_number=keep)
-        row = returns.modify_return_in(session, principal, channel_id, return_id, request)
+            return replace(request, tracking_number=keep)
+
+        row = returns.modify_return_in(session, principal, channel_id, return_id, request, keep_bought_label)
         return LabelledReturn(returns.record_of(session, row), _record(label))
 
 
 def cancel_return(
     db: Database, principal: Principal, channel_id: int | None, return_id: int
 ) -> LabelledReturn:
-    """returns.service.cancel_return, answered with the return's label (a bought label stays bought)."""
+    """returns.service.cancel_return_in, answered with the return's label (a bought label stays bought)."""
     principal.require(Scope.RETURNS_WRITE)
     with db.write() as session:
         row = returns.cancel_return_in(session, principal, channel_id, return_id)

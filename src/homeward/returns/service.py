@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
@@ -115,12 +116,23 @@ def get_return_in(session: Session, principal: Principal, return_id: int) -> Ret
 
 
 def modify_return_in(
-    session: Session, principal: Principal, channel_id: int | None, return_id: int, request: ReturnRequest
+    session: Session,
+    principal: Principal,
+    channel_id: int | None,
+    return_id: int,
+    request: ReturnRequest,
+    adjust: Callable[[ReturnOrder, ReturnRequest], ReturnRequest] | None = None,
 ) -> ReturnOrder:
-    """Replace a return's details while it is Awaiting Arrival, inside the caller's transaction."""
+    """Replace a return's details while it is Awaiting Arrival, inside the caller's transaction.
+
+    `adjust` sees the locked return first and may amend the request (labels keep what a bought
+    label fixed); it runs before the return's own rules are checked.
+    """
     principal.require(Scope.RETURNS_WRITE)
     writable_channel(session, principal, channel_id)
     row = _get_for_update(session, principal, return_id)
+    if adjust is not None:
+        request = adjust(row, request)
     domain.ensure_changeable(row.status_enum, "modified")
     checked = _check(session, principal, request, excluding=row.id)
     row.items.clear()

@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: install demo serve lint test test-sqlite test-postgres bench postgres clean
+.PHONY: install demo serve lint test test-sqlite test-postgres bench postgres browser clean
 
 install: $(STAMP)
 
@@ -30,11 +30,15 @@ lint: install
 postgres:
 	@scripts/ensure-postgres.sh "$(PG_TEST_URL)"
 
+# Page tests drive Debian's chromium through Playwright (which never downloads a browser here).
+browser:
+	@scripts/ensure-chromium.sh
+
 # The whole suite runs once per backend; every database test is parametrized over both.
-test: install lint postgres
+test: install lint postgres browser
 	HOMEWARD_TEST_POSTGRES_URL=$(PG_TEST_URL) $(BIN)/pytest -n 2 -q
 
-test-sqlite: install
+test-sqlite: install browser
 	HOMEWARD_TEST_BACKENDS=sqlite $(BIN)/pytest -n 2 -q
 
 bench: install postgres

@@ -63,3 +63,11 @@ def demo(db: Database) -> dict[str, Any]:
 @pytest.fixture
 def client(database_url: str) -> TestClient:
     return TestClient(create_app(database_url))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Page tests write screenshots; say where, so a CI log leads to them."""
+    from tests.web.browser import SCREENSHOTS
+
+    if SCREENSHOTS.exists():
+        terminalreporter.write_line(f"screenshots of the web app: {SCREENSHOTS}")

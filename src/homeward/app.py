@@ -16,6 +16,7 @@ from homeward.doors.refunds_api.routes import router as refunds_router
 from homeward.doors.shipbob.labels import router as labels_router
 from homeward.doors.shipbob.routes import v1, v2025
 from homeward.doors.warehouse.routes import router as warehouse_router
+from homeward.doors.web import routes as web
 from homeward.photos.store import store_from_url
 
 DESCRIPTION = """
@@ -33,6 +34,7 @@ def create_app(database_url: str | None = None, photo_store: str | None = None) 
     app.state.db = Database(database_url or settings.database_url)
     app.state.photos = store_from_url(photo_store or settings.photo_store)
     errors.install(app)
+    web.mount(app, app.state.db)  # its middleware sits inside the request log and metrics
     app.add_middleware(ObservabilityMiddleware)
 
     @app.get("/healthz", tags=["Operations"], summary="Liveness: the process answers")

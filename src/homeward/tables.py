@@ -14,6 +14,7 @@ from homeward.receiving import models as receiving_models
 from homeward.refunds import models as refund_models
 from homeward.returns import models as return_models
 from homeward.tenants import models as tenant_models
+from homeward.users import models as user_models
 
 metadata = Base.metadata
 
@@ -32,4 +33,5 @@ __all__ = [
     "refund_models",
     "return_models",
     "tenant_models",
+    "user_models",
 ]

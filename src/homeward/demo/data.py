@@ -25,6 +25,8 @@ from homeward.importing.service import import_lines
 from homeward.labels.service import ensure_default_rate_card
 from homeward.marketplace.models import MarketplaceOrder
 from homeward.orders.models import Shipment, ShipmentLineSerial
+from homeward.users import domain as web_users
+from homeward.users.service import put_hashed_user_in
 
 MERCHANT, OTHER_MERCHANT = 1, 2
 CHANNEL, OTHER_CHANNEL = 11, 21
@@ -40,6 +42,7 @@ CASES = {
 }
 BUNDLE_ID = 1004
 FTP_USER = "acme-jet"
+MERCHANT_USER, OTHER_MERCHANT_USER = "merchant@acme.example", "merchant@globex.example"
 # Marketplace (Jet) orders of the demo merchant; JET-ACME-1001 was fulfilled as Homeward order
 # ACME-1001 (two tees at 19.99, a mug at 12.50), JET-ACME-1002 as ACME-1002.
 MARKETPLACE_ORDERS: list[dict[str, Any]] = [
@@ -371,6 +374,13 @@ def load(db: Database) -> dict[str, Any]:
         shipments["bundle"]["bundle_inventory_id"] = BUNDLE_ID
         ftp_password, ftp_hash = _demo_ftp_secret()
         put_hashed_account(session, MERCHANT, FTP_USER, ftp_hash)
+        web_password, web_hash = _demo_web_secret()
+        for email, merchant_id in ((MERCHANT_USER, MERCHANT), (OTHER_MERCHANT_USER, OTHER_MERCHANT)):
+            put_hashed_user_in(session, email, web_hash, merchant_id=merchant_id, replace=True)
+        for fc in fcs:
+            put_hashed_user_in(
+                session, _warehouse_user(fc.id), web_hash, fulfillment_center_id=fc.id, replace=True
+            )
         return {
             "token": token.secret,
             "readonly_token": readonly.secret,
@@ -382,6 +392,13 @@ def load(db: Database) -> dict[str, Any]:
             "fulfillment_centers": [{"id": fc.id, "name": fc.name, "country": fc.country} for fc in fcs],
             "shipments": shipments,
             "other_shipment": _shipment(session, session.get(Shipment, CASES["other"])),
+            "web_users": {
+                "merchant": {"email": MERCHANT_USER, "password": web_password},
+                "other_merchant": {"email": OTHER_MERCHANT_USER, "password": web_password},
+                "warehouse": {
+                    str(fc.id): {"email": _warehouse_user(fc.id), "password": web_password} for fc in fcs
+                },
+            },
             "marketplace": {
                 "ftp_user": FTP_USER,
                 "ftp_password": ftp_password,
@@ -397,6 +414,17 @@ def _demo_ftp_secret() -> tuple[str, str]:
     """A fresh password per process; only its hash is stored."""
     password = new_password()
     return password, hash_password(password)
+
+
+@cache
+def _demo_web_secret() -> tuple[str, str]:
+    """One sign-in password for every demo web user, fresh per process; only its hash is stored."""
+    password = web_users.new_password()
+    return password, web_users.hash_password(password)
+
+
+def _warehouse_user(fulfillment_center_id: int) -> str:
+    return f"warehouse{fulfillment_center_id}@homeward.example"
 
 
 def _marketplace_order(session: Any, merchant_order_id: str) -> dict[str, Any]:

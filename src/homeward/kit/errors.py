@@ -51,3 +51,7 @@ def violation(
 
 class Unavailable(HomewardError):
     """Something we depend on (e.g. the photo store) is not answering; try again later (HTTP 503)."""
+
+
+class TooManyAttempts(HomewardError):
+    """The caller tried too often in too short a time; try again later (HTTP 429)."""

@@ -18,9 +18,9 @@ from tests.builders import auth
 runner = CliRunner()
 
 
-def homeward(*args: str) -> subprocess.CompletedProcess[str]:
+def homeward(*args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "homeward", *args], capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "homeward", *args], capture_output=True, text=True, timeout=120, input=input
     )
 
 
@@ -30,8 +30,15 @@ def test_demo_data_twice_neither_fails_nor_duplicates(database_url: str) -> None
     assert first.returncode == 0, first.stderr
     assert second.returncode == 0, second.stderr
     one, two = json.loads(first.stdout), json.loads(second.stdout)
-    # Secrets are re-issued on every run (only hashes are stored): tokens and the FTP password.
+    # Secrets are re-issued on every run (only hashes are stored): tokens, FTP and web passwords.
     assert one["marketplace"].pop("ftp_password") != two["marketplace"].pop("ftp_password")
+    web_one, web_two = one.pop("web_users"), two.pop("web_users")
+    assert web_one["merchant"]["password"] != web_two["merchant"]["password"]
+    for users in (web_one, web_two):
+        for login in (users["merchant"], users["other_merchant"], *users["warehouse"].values()):
+            login.pop("password")
+    assert web_one == web_two
+    assert set(web_two["warehouse"]) == {str(fc["id"]) for fc in two["fulfillment_centers"]}
     assert {k: v for k, v in one.items() if "token" not in k} == {
         k: v for k, v in two.items() if "token" not in k
     }
@@ -161,3 +168,61 @@ def test_import_file_and_its_errors(database_url: str, demo: dict[str, Any], tmp
         },
     )
     assert response.status_code == 422  # neither bad file stored a product
+
+
+def test_user_create_then_sign_in_over_http(database_url: str) -> None:
+    from fastapi.testclient import TestClient
+
+    from homeward.app import create_app
+
+    homeward("demo-data", "--database-url", database_url)
+    made = homeward(
+        "user",
+        "create",
+        "--merchant",
+        "1",
+        "--email",
+        "Ana@Example.com",
+        "--password-stdin",
+        "--database-url",
+        database_url,
+        input="correct horse battery\n",
+    )
+    assert made.returncode == 0, made.stderr
+    again = homeward(
+        "user", "create", "--merchant", "1", "--email", "ana@example.com", "--database-url", database_url
+    )
+    assert again.returncode == 1 and "already has an account" in again.stderr
+    nowhere = homeward(
+        "user", "create", "--warehouse", "999", "--email", "w@example.com", "--database-url", database_url
+    )
+    assert nowhere.returncode == 1 and "Fulfillment center 999 does not exist" in nowhere.stderr
+    short = homeward(
+        "user",
+        "create",
+        "--warehouse",
+        "1",
+        "--email",
+        "w@example.com",
+        "--password-stdin",
+        "--database-url",
+        database_url,
+        input="short\n",
+    )
+    assert short.returncode == 1 and "password" in short.stderr
+    client = TestClient(create_app(database_url))
+    client.get("/login")
+    answer = client.post(
+        "/login",
+        data={
+            "csrftoken": client.cookies["homeward_csrf"],
+            "email": "ana@example.com",
+            "password": "correct horse battery",
+        },
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303
+    made_up = homeward(
+        "user", "create", "--warehouse", "1", "--email", "w2@example.com", "--database-url", database_url
+    )
+    assert made_up.returncode == 0 and "password: " in made_up.stdout

@@ -18,10 +18,12 @@ app = typer.Typer(help="Homeward returns management", no_args_is_help=True, add_
 db_app = typer.Typer(help="Database schema", no_args_is_help=True)
 token_app = typer.Typer(help="Personal access tokens", no_args_is_help=True)
 rates_app = typer.Typer(help="Carrier rate cards for return labels", no_args_is_help=True)
+user_app = typer.Typer(help="Web app users (merchant or warehouse staff)", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(token_app, name="token")
 app.add_typer(warehouse_app, name="warehouse")
 app.add_typer(rates_app, name="rates")
+app.add_typer(user_app, name="user")
 
 DatabaseUrl = Annotated[
     str | None,
@@ -135,6 +137,13 @@ def demo_data(
         typer.echo(f"  warehouse {fc_id} token:    {secret}")
     marketplace = result["marketplace"]
     typer.echo(f"  FTP user / password:  {marketplace['ftp_user']} / {marketplace['ftp_password']}")
+    web_users = result["web_users"]
+    typer.echo("Web app: sign in at http://127.0.0.1:8000/login")
+    typer.echo(
+        f"  merchant:             {web_users['merchant']['email']} / {web_users['merchant']['password']}"
+    )
+    for fc_id, login in web_users["warehouse"].items():
+        typer.echo(f"  warehouse {fc_id}:          {login['email']} / {login['password']}")
 
 
 @token_app.command("create")
@@ -175,6 +184,36 @@ def token_create(
             return create_token(session, merchant, scopes, name).secret
 
     typer.echo(_run(issue))
+
+
+@user_app.command("create")
+def user_create(
+    email: Annotated[str, typer.Option("--email", help="What the user signs in with")],
+    merchant: Annotated[int | None, typer.Option("--merchant", help="Merchant id the user works for")] = None,
+    warehouse: Annotated[
+        int | None, typer.Option("--warehouse", help="Fulfillment center id (warehouse staff)")
+    ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input")
+    ] = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create a web app user. Without --password-stdin a password is made up and printed once."""
+    from homeward.db import Database, upgrade
+    from homeward.users import domain
+    from homeward.users.service import create_user
+
+    url = _use_database(database_url)
+    upgrade(url)
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else domain.new_password()
+    user = _run(
+        lambda: create_user(
+            Database(url), email, password, merchant_id=merchant, fulfillment_center_id=warehouse
+        )
+    )
+    typer.echo(f"created user {user.id} ({user.email})")
+    if not password_stdin:
+        typer.echo(f"password: {password}")
 
 
 @rates_app.command("load")

@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -23,6 +23,7 @@ from homeward.kit.errors import (
     InvalidInput,
     NotFound,
     RuleViolation,
+    TooManyAttempts,
     Unauthenticated,
     Unavailable,
 )
@@ -35,6 +36,7 @@ STATUS_OF: dict[type[HomewardError], int] = {
     Forbidden: 403,
     NotFound: 404,
     RuleViolation: 422,
+    TooManyAttempts: 429,
     Unavailable: 503,
 }
 
@@ -45,6 +47,7 @@ TITLES = {
     404: "Not Found",
     405: "Method Not Allowed",
     422: "Unprocessable Content",
+    429: "Too Many Requests",
     503: "Service Unavailable",
 }
 
@@ -67,6 +70,23 @@ def problem_details(status: int, error: HomewardError) -> dict[str, Any]:
 
 
 _renderers: list[tuple[str, Renderer]] = []
+
+# The web app's pages answer errors as HTML pages (or a redirect to sign in), not JSON.
+PageRenderer = Callable[[Request, int, HomewardError, "dict[str, str] | None"], Response]
+_pages: list[tuple[Callable[[str], bool], PageRenderer]] = []
+
+
+def register_pages(is_page: Callable[[str], bool], renderer: PageRenderer) -> None:
+    _pages.append((is_page, renderer))
+
+
+def respond(
+    request: Request, status: int, error: HomewardError, headers: dict[str, str] | None = None
+) -> Response:
+    for is_page, page_renderer in _pages:
+        if is_page(request.url.path):
+            return page_renderer(request, status, error, headers)
+    return render(request.url.path, status, error, headers)
 
 
 def register_dialect(prefix: str, renderer: Renderer) -> None:
@@ -109,25 +129,25 @@ def validation_to_error(exc: RequestValidationError) -> InvalidInput:
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(HomewardError)
-    async def _domain(request: Request, exc: HomewardError) -> JSONResponse:
-        return render(request.url.path, STATUS_OF.get(type(exc), 400), exc)
+    async def _domain(request: Request, exc: HomewardError) -> Response:
+        return respond(request, STATUS_OF.get(type(exc), 400), exc)
 
     @app.exception_handler(DBAPIError)
-    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+    async def _database(request: Request, exc: DBAPIError) -> Response:
         if not exc.connection_invalidated:
             raise exc  # any other database error is a bug: let it be a logged 500
         # The database dropped the connection mid-request (it restarted). The pool has already been
         # emptied, so a retry gets a fresh connection; a write that was cut off was rolled back,
         # and one cut off while committing is safe to resend (reference ids are unique).
         error = Unavailable("The connection to the database was lost during the request; please retry")
-        return render(request.url.path, 503, error, {"Retry-After": "1"})
+        return respond(request, 503, error, {"Retry-After": "1"})
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return render(request.url.path, 400, validation_to_error(exc))
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        return respond(request, 400, validation_to_error(exc))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         detail = exc.detail if isinstance(exc.detail, str) else "Request failed"
         headers = dict(exc.headers or {})
         if exc.status_code == 404 and detail == "Not Found":
@@ -137,7 +157,7 @@ def install(app: FastAPI) -> None:
             allowed = _methods_for(app, request.url.path)
             headers["Allow"] = ", ".join(allowed)
             detail = f"{request.method} is not allowed here; use {', '.join(allowed)}"
-        return render(request.url.path, exc.status_code, HomewardError(detail), headers)
+        return respond(request, exc.status_code, HomewardError(detail), headers)
 
 
 def _methods_for(app: FastAPI, path: str) -> list[str]:

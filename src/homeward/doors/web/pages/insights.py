@@ -1,0 +1,5 @@
+"""Pages: insights (being built)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

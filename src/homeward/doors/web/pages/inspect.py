@@ -1,0 +1,5 @@
+"""Pages: inspect (being built)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

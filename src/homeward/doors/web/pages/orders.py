@@ -1,0 +1,5 @@
+"""Pages: orders (being built)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

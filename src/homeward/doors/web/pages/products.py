@@ -1,0 +1,5 @@
+"""Pages: products (being built)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

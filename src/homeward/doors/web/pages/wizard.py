@@ -1,0 +1,5 @@
+"""Pages: wizard (being built)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

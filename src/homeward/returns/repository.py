@@ -10,8 +10,8 @@ from sqlalchemy import ColumnElement, Select, SQLColumnExpression, bindparam, fu
 from sqlalchemy.orm import Session, selectinload
 
 from homeward.catalog.models import FulfillmentCenter
-from homeward.receiving.models import Inspection
 from homeward.orders.models import Order, Shipment, ShipmentLine, ShipmentLineSerial
+from homeward.receiving.models import Inspection
 from homeward.returns.listing import ReturnFilter
 from homeward.returns.models import ReturnedUnit, ReturnItem, ReturnOrder
 from homeward.returns.order_items import OrderItemFacts

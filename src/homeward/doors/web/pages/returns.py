@@ -191,6 +191,12 @@ async def returns_list(
     return page(request, "returns/list.html", **context)
 
 
+def _words(name: str) -> str:
+    """`ReturnProcessingFee` -> `Return processing fee`: stored type names, readable."""
+    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name)
+    return spaced[:1] + spaced[1:].lower()
+
+
 # --- one return ----------------------------------------------------------------------------------
 
 
@@ -209,6 +215,7 @@ async def _detail(
         request,
         template,
         status_code=status_code,
+        words=_words,
         r=found.record,
         label=found.label,
         history=history,

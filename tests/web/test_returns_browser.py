@@ -4,7 +4,6 @@ and, on a phone-sized screen, an edit refused then accepted and a cancel with it
 from __future__ import annotations
 
 import io
-import json
 from typing import Any
 
 import httpx
@@ -12,8 +11,8 @@ import pytest
 from PIL import Image, ImageDraw
 from playwright.sync_api import Browser, Page, expect
 
-from tests.builders import auth, merchant_headers, return_body
 from tests.web.browser import PHONE, screenshot, sign_in
+from tests.web.returns_flow import complete_with_photo, create
 
 
 def _photo() -> bytes:
@@ -30,42 +29,8 @@ def _photo() -> bytes:
     return out.getvalue()
 
 
-def _create(api: httpx.Client, demo: dict[str, Any], rma: str, **overrides: Any) -> dict[str, Any]:
-    answer = api.post(
-        "/2025-07/return",
-        json=return_body(demo, reference_id=rma, **overrides),
-        headers=merchant_headers(demo),
-    )
-    assert answer.status_code == 201, answer.text
-    body: dict[str, Any] = answer.json()
-    return body
-
-
 def _complete_with_photo(api: httpx.Client, demo: dict[str, Any], created: dict[str, Any]) -> None:
-    """The warehouse scans the package and inspects every unit; the first one is damaged, photographed."""
-    staff = auth(demo["warehouse_tokens"][str(created["fulfillment_center"]["id"])])
-    assert api.post(
-        "/warehouse/v1/arrivals", json={"barcode": created["reference_id"]}, headers=staff
-    ).is_success
-    view = api.get(f"/warehouse/v1/returns/{created['id']}", headers=staff).json()
-    lines = [
-        {
-            "inventory_id": i["inventory_id"],
-            "quantity": 1,
-            "steps": dict.fromkeys(i["inspection_steps"], True),
-        }
-        for i in view["items"]
-        for _ in range(i["remaining"])
-    ]
-    lines[0] |= {"damaged": True, "photo": "stain", "reason": "stain on the front"}
-    answer = api.post(
-        f"/warehouse/v1/returns/{created['id']}/inspections",
-        data={"inspection": json.dumps({"items": lines})},
-        files={"stain": ("stain.jpg", _photo(), "image/jpeg")},
-        headers=staff,
-    )
-    assert answer.status_code == 200, answer.text
-    assert answer.json()["status"] == "Completed"
+    complete_with_photo(api, demo, created, ("stain.jpg", _photo(), "image/jpeg"))
 
 
 def _backend(request: pytest.FixtureRequest) -> str:
@@ -78,10 +43,10 @@ def test_list_and_a_completed_return_with_its_photo(
     base, demo = served
     backend = _backend(request)
     with httpx.Client(base_url=base) as api:
-        done = _create(api, demo, "RMA-WEB-DONE", tracking_number="1ZWEBDONE")
+        done = create(api, demo, "RMA-WEB-DONE", tracking_number="1ZWEBDONE")
         _complete_with_photo(api, demo, done)
-        _create(api, demo, "RMA-WEB-LOT", case="lot", tracking_number="1ZWEBLOT")
-        _create(api, demo, "RMA-WEB-LABEL", case="bundle", tracking_number=None, label={"type": "Optimized"})
+        create(api, demo, "RMA-WEB-LOT", case="lot", tracking_number="1ZWEBLOT")
+        create(api, demo, "RMA-WEB-LABEL", case="bundle", tracking_number=None, label={"type": "Optimized"})
 
     login = demo["web_users"]["merchant"]
     sign_in(page, base, login["email"], login["password"])
@@ -122,9 +87,9 @@ def test_on_a_phone_edit_is_refused_then_saved_and_cancel_asks_first(
     base, demo = served
     backend = _backend(request)
     with httpx.Client(base_url=base) as api:
-        done = _create(api, demo, "RMA-PHONE-DONE", case="bundle")
+        done = create(api, demo, "RMA-PHONE-DONE", case="bundle")
         _complete_with_photo(api, demo, done)
-        editable = _create(api, demo, "RMA-PHONE-EDIT", tracking_number="1ZPHONE")
+        editable = create(api, demo, "RMA-PHONE-EDIT", tracking_number="1ZPHONE")
     context = browser.new_context(viewport=PHONE, is_mobile=True)
     page = context.new_page()
     page.set_default_timeout(15_000)

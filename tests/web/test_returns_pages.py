@@ -3,7 +3,6 @@ one return (timeline, items, photos, fees, label), edit and cancel while Awaitin
 
 from __future__ import annotations
 
-import json
 import re
 from html import unescape
 from typing import Any
@@ -13,7 +12,8 @@ from fastapi.testclient import TestClient
 
 from homeward.kit.pagination import Cursor
 from tests.builders import merchant_headers
-from tests.warehouse.flow import PNG, arrive, create, shipbob, staff, take_to
+from tests.warehouse.flow import PNG, arrive, create, shipbob, take_to
+from tests.web.returns_flow import complete_with_photo
 
 TEE = 1001
 ROW_LINK = re.compile(r'<td data-label="RMA"><a href="/returns/(\d+)">([^<]+)</a>')
@@ -174,25 +174,7 @@ def test_bad_query_values_get_a_400_page_naming_the_filter(client: TestClient, d
 def test_detail_shows_timeline_items_photos_fees_and_total(client: TestClient, demo: dict[str, Any]) -> None:
     made = create(client, demo, "RMA-DONE", tracking_number="1ZDONE")
     return_id = made["id"]
-    assert arrive(client, demo, "RMA-DONE").status_code == 200
-    view = client.get(f"/warehouse/v1/returns/{return_id}", headers=staff(demo)).json()
-    lines = [
-        {
-            "inventory_id": i["inventory_id"],
-            "quantity": 1,
-            "steps": dict.fromkeys(i["inspection_steps"], True),
-        }
-        for i in view["items"]
-        for _ in range(i["remaining"])
-    ]
-    lines[0] |= {"damaged": True, "photo": "stain"}
-    inspected = client.post(
-        f"/warehouse/v1/returns/{return_id}/inspections",
-        data={"inspection": json.dumps({"items": lines})},
-        files={"stain": ("stain.png", PNG, "image/png")},
-        headers=staff(demo),
-    )
-    assert inspected.status_code == 200, inspected.text
+    complete_with_photo(client, demo, made, ("stain.png", PNG, "image/png"))
     body = shipbob(client, demo, return_id)
     assert body["status"] == "Completed"
     sign_in(client, demo)

@@ -200,37 +200,24 @@ def _words(name: str) -> str:
 # --- one return ----------------------------------------------------------------------------------
 
 
-async def _detail(
-    request: Request,
-    db: Database,
-    principal: Principal,
-    return_id: int,
-    template: str = "returns/detail.html",
-    status_code: int = 200,
-    **context: Any,
-) -> Response:
+async def merchant_return(
+    return_id: int = ReturnId, principal: Principal = Depends(merchant), db: Database = Depends(get_db)
+) -> LabelledReturn:
+    """The return the path names, if it is the signed-in merchant's (NotFound otherwise: a 404 page)."""
     found: LabelledReturn = await run_in_threadpool(labels.get_return, db, principal, None, return_id)
-    history = await run_in_threadpool(returns.status_history, db, principal, None, return_id)
-    return page(
-        request,
-        template,
-        status_code=status_code,
-        words=_words,
-        r=found.record,
-        label=found.label,
-        history=history,
-        **context,
-    )
+    return found
 
 
 @router.get("/returns/{return_id}")
 async def return_detail(
     request: Request,
-    return_id: int = ReturnId,
+    found: LabelledReturn = Depends(merchant_return),
     principal: Principal = Depends(merchant),
     db: Database = Depends(get_db),
 ) -> Response:
-    return await _detail(request, db, principal, return_id)
+    history = await run_in_threadpool(returns.status_history, db, principal, None, found.record.id)
+    context: dict[str, Any] = {"r": found.record, "label": found.label, "history": history, "words": _words}
+    return page(request, "returns/detail.html", **context)
 
 
 @router.get("/returns/{return_id}/label.pdf")
@@ -344,32 +331,19 @@ def _validated(body: dict[str, Any]) -> schemas.CreateReturnRequest:
 
 
 @router.get("/returns/{return_id}/edit")
-async def edit_form(
-    request: Request,
-    return_id: int = ReturnId,
-    principal: Principal = Depends(merchant),
-    db: Database = Depends(get_db),
-) -> Response:
-    found = await run_in_threadpool(labels.get_return, db, principal, None, return_id)
-    return page(
-        request,
-        "returns/edit.html",
-        r=found.record,
-        label=found.label,
-        form=EditForm.of(found.record),
-        errors=None,
-    )
+async def edit_form(request: Request, found: LabelledReturn = Depends(merchant_return)) -> Response:
+    context: dict[str, Any] = {"r": found.record, "label": found.label, "form": EditForm.of(found.record)}
+    return page(request, "returns/edit.html", errors=None, **context)
 
 
 @router.post("/returns/{return_id}/edit")
 async def edit(
     request: Request,
-    return_id: int = ReturnId,
+    found: LabelledReturn = Depends(merchant_return),
     principal: Principal = Depends(merchant),
     db: Database = Depends(get_db),
 ) -> Response:
     form = await request.form()
-    found = await run_in_threadpool(labels.get_return, db, principal, None, return_id)
     r, edit = found.record, EditForm.read(form, found.record)
 
     def refused(errors: FormErrors, status: int) -> Response:
@@ -391,45 +365,33 @@ async def edit(
     kept = list(quantities)
     try:
         change = mapping.to_request(_validated(_modify_body(r, edit, quantities)))
-        await run_in_threadpool(labels.modify_return, db, principal, r.channel_id, return_id, change)
+        await run_in_threadpool(labels.modify_return, db, principal, r.channel_id, r.id, change)
     except (InvalidInput, RuleViolation) as exc:
         return refused(_to_form_fields(exc, kept), 400 if isinstance(exc, InvalidInput) else 422)
     flash(request, f"Return {r.reference_id} was updated.")
-    return RedirectResponse(f"/returns/{return_id}", status_code=303)
+    return RedirectResponse(f"/returns/{r.id}", status_code=303)
 
 
 # --- cancel --------------------------------------------------------------------------------------
 
 
 @router.get("/returns/{return_id}/cancel")
-async def cancel_form(
-    request: Request,
-    return_id: int = ReturnId,
-    principal: Principal = Depends(merchant),
-    db: Database = Depends(get_db),
-) -> Response:
-    found = await run_in_threadpool(labels.get_return, db, principal, None, return_id)
+async def cancel_form(request: Request, found: LabelledReturn = Depends(merchant_return)) -> Response:
     return page(request, "returns/cancel.html", r=found.record, label=found.label, errors=None)
 
 
 @router.post("/returns/{return_id}/cancel")
 async def cancel(
     request: Request,
-    return_id: int = ReturnId,
+    found: LabelledReturn = Depends(merchant_return),
     principal: Principal = Depends(merchant),
     db: Database = Depends(get_db),
 ) -> Response:
-    found = await run_in_threadpool(labels.get_return, db, principal, None, return_id)
+    r = found.record
     try:
-        await run_in_threadpool(labels.cancel_return, db, principal, found.record.channel_id, return_id)
+        await run_in_threadpool(labels.cancel_return, db, principal, r.channel_id, r.id)
     except RuleViolation as exc:
-        return page(
-            request,
-            "returns/cancel.html",
-            status_code=422,
-            r=found.record,
-            label=found.label,
-            errors=FormErrors.of(exc),
-        )
-    flash(request, f"Return {found.record.reference_id} was cancelled.")
-    return RedirectResponse(f"/returns/{return_id}", status_code=303)
+        context = {"r": r, "label": found.label, "errors": FormErrors.of(exc)}
+        return page(request, "returns/cancel.html", status_code=422, **context)
+    flash(request, f"Return {r.reference_id} was cancelled.")
+    return RedirectResponse(f"/returns/{r.id}", status_code=303)

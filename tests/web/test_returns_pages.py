@@ -343,3 +343,22 @@ def test_pages_need_a_signed_in_merchant(client: TestClient, demo: dict[str, Any
         "/login", data={"csrftoken": token.group(1), "email": login["email"], "password": login["password"]}
     )
     assert client.get("/returns").status_code == 403
+
+
+def test_a_bought_labels_tracking_number_stays_as_printed(client: TestClient, demo: dict[str, Any]) -> None:
+    bought = create(client, demo, "RMA-LBL-EDIT", tracking_number=None, label={"type": "Optimized"})
+    printed = bought["tracking_number"]
+    sign_in(client, demo)
+    form = client.get(f"/returns/{bought['id']}/edit").text
+    assert re.search(
+        rf"<input id=\"tracking_number\" name=\"tracking_number\" type=\"text\" value=\"{printed}\"[^>]*readonly",
+        form,
+    )
+    quantities = {f"inventory[{n}].quantity": str(i["quantity"]) for n, i in enumerate(bought["inventory"])}
+
+    refused = post(client, f"/returns/{bought['id']}/edit", {"tracking_number": "1ZMINE"} | quantities)
+    assert refused.status_code == 422
+    assert "tracking number of the bought label" in field_errors(refused.text, "tracking_number")
+    kept = post(client, f"/returns/{bought['id']}/edit", {"tracking_number": printed} | quantities)
+    assert kept.status_code == 303
+    assert shipbob(client, demo, bought["id"])["tracking_number"] == printed

@@ -351,7 +351,7 @@ def test_a_bought_labels_tracking_number_stays_as_printed(client: TestClient, de
     sign_in(client, demo)
     form = client.get(f"/returns/{bought['id']}/edit").text
     assert re.search(
-        rf"<input id=\"tracking_number\" name=\"tracking_number\" type=\"text\" value=\"{printed}\"[^>]*readonly",
+        rf'<input id="tracking_number" name="tracking_number" type="text" value="{printed}"[^>]*readonly',
         form,
     )
     quantities = {f"inventory[{n}].quantity": str(i["quantity"]) for n, i in enumerate(bought["inventory"])}

@@ -18,6 +18,7 @@ from homeward.catalog.models import BundleComponent, FulfillmentCenter, Product
 from homeward.db import Database
 from homeward.doors.http.errors import field_path
 from homeward.importing import format as fmt
+from homeward.kit.clock import utcnow
 from homeward.kit.errors import FieldError, Forbidden, InvalidInput, RuleViolation
 from homeward.marketplace.importing import upsert_order
 from homeward.orders.models import Order, Shipment, ShipmentLine, ShipmentLineSerial
@@ -165,6 +166,9 @@ class _Importer:
         row.return_action, row.return_instructions = pref.action.value, pref.instructions
         row.backup_action, row.rts_action = pref.backup_action.value, pref.rts_action.value
         row.inspection_steps = list(line.inspection_steps)
+        # A line that states the return preference sets it; one without resets it to the defaults,
+        # which count as never set (the products page flags them).
+        row.preferences_set_at = utcnow() if "return_preference" in line.model_fields_set else None
         self.session.add(row)
 
     def link_components(self, lines: list[tuple[int, fmt.ImportLine]]) -> None:

@@ -277,7 +277,7 @@ def test_a_csv_with_any_bad_line_changes_nothing_and_lists_every_bad_line(mercha
     ("content", "message"),
     [
         (b"", "is empty"),
-        ("sku,colour\nTEE-CLASSIC-M,red\n".encode(), "line 1: unknown column(s) &#39;colour&#39;"),
+        (b"sku,colour\nTEE-CLASSIC-M,red\n", "line 1: unknown column(s) &#39;colour&#39;"),
         (b"name,return_action\nTee,Restock\n", "line 1: needs an inventory_id or a sku column"),
         (b"sku,return_action\n", "line 2: no product lines"),
         ("sku,instructions\nTEE-CLASSIC-M,Caf\xe9\n".encode("latin-1"), "is not UTF-8 text"),

@@ -7,6 +7,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
@@ -19,7 +20,7 @@ from tests.web.test_products_pages import beside, sign_in
 TEE, MUG, AEROSOL = 1001, 1002, 1003
 
 
-def _oms(client: TestClient, demo: dict[str, Any], case: str, items: list[tuple[int, str]]) -> int:
+def _oms(client: httpx.Client, demo: dict[str, Any], case: str, items: list[tuple[int, str]]) -> int:
     """A return in the OMS dialect (seed 004), one unit per (shipment line index, reason)."""
     lines = demo["shipments"][case]["inventory"]
     body = {
@@ -30,14 +31,14 @@ def _oms(client: TestClient, demo: dict[str, Any], case: str, items: list[tuple[
     return int(answer.json()["returnID"])
 
 
-def _shipbob(client: TestClient, demo: dict[str, Any], case: str, reference_id: str) -> int:
+def _shipbob(client: httpx.Client, demo: dict[str, Any], case: str, reference_id: str) -> int:
     body = return_body(demo, case, reference_id=reference_id, tracking_number=None)
     answer = client.post("/2025-07/return", json=body, headers=merchant_headers(demo))
     assert answer.status_code == 201, answer.text
     return int(answer.json()["id"])
 
 
-def _warehouse(client: TestClient, demo: dict[str, Any], path: str, body: dict[str, Any]) -> Any:
+def _warehouse(client: httpx.Client, demo: dict[str, Any], path: str, body: dict[str, Any]) -> Any:
     answer = client.post(f"/warehouse/v1{path}", json=body, headers=auth(demo["warehouse_tokens"]["1"]))
     assert answer.status_code == 200, answer.text
     return answer.json()
@@ -65,9 +66,12 @@ def _took(db: Database, return_id: int, days: int) -> None:
         )
 
 
-@pytest.fixture
-def known(client: TestClient, demo: dict[str, Any], db: Database) -> TestClient:
-    """Four returns counted (one more cancelled), three of them completed in 10, 4 and 1 days."""
+def build_returns(client: httpx.Client, demo: dict[str, Any]) -> dict[str, int]:
+    """Four returns to count (one more cancelled): three completed, one awaiting arrival.
+
+    Reasons: does_not_fit x2, damaged_box_intact, no_longer_wanted, none (the earbuds, 2 units);
+    outcomes: a tee restocked, the mug quarantined, the aerosol and a damaged tee disposed.
+    """
     fitted = _oms(client, demo, "regular", [(0, "Item did not fit.")])  # a tee
     _receive_and_inspect(client, demo, fitted, {"inventory_id": TEE, "quantity": 1})  # restocked
     cracked = _oms(client, demo, "regular", [(1, "It arrived cracked")])  # the mug
@@ -86,8 +90,15 @@ def known(client: TestClient, demo: dict[str, Any], db: Database) -> TestClient:
     cancelled = _shipbob(client, demo, "lot", "RMA-CANCEL-01")
     answer = client.post(f"/2025-07/return/{cancelled}:cancel", headers=merchant_headers(demo))
     assert answer.status_code == 200, answer.text
-    for return_id, days in ((fitted, 10), (cracked, 4), (mixed, 1)):
-        _took(db, return_id, days)
+    return {"fitted": fitted, "cracked": cracked, "mixed": mixed}
+
+
+@pytest.fixture
+def known(client: TestClient, demo: dict[str, Any], db: Database) -> TestClient:
+    """The returns of `build_returns`, the completed ones having taken 10, 4 and 1 days."""
+    made = build_returns(client, demo)
+    for name, days in (("fitted", 10), ("cracked", 4), ("mixed", 1)):
+        _took(db, made[name], days)
     sign_in(client, demo["web_users"]["merchant"])
     return client
 

@@ -62,7 +62,7 @@ def beside(html: str, field_id: str) -> str:
 
 def row_of(html: str, sku: str) -> str:
     found = re.search(
-        rf"<tr[^>]*>\s*<td data-label=\"SKU\"><a [^>]*>{re.escape(sku)}</a>.*?</tr>", html, re.S
+        rf"<tr[^>]*>\s*<td data-label=\"SKU\" class=\"sku\"><a [^>]*>{re.escape(sku)}</a>.*?</tr>", html, re.S
     )
     assert found, f"{sku} is not listed"
     return found.group(0)
@@ -93,9 +93,15 @@ def test_products_never_configured_are_flagged(merchant: TestClient) -> None:
 
 def test_only_the_unset_ones_and_search(merchant: TestClient) -> None:
     html = merchant.get("/products", params={"unset": "1"}).text
-    assert re.findall(r'data-label="SKU"><a [^>]*>([^<]+)<', html) == ["EARBUDS-WL", "TEE-CLASSIC-M"]
+    assert re.findall(r'data-label="SKU" class="sku"><a [^>]*>([^<]+)<', html) == [
+        "EARBUDS-WL",
+        "TEE-CLASSIC-M",
+    ]
     html = merchant.get("/products", params={"q": "mug"}).text
-    assert re.findall(r'data-label="SKU"><a [^>]*>([^<]+)<', html) == ["GIFTSET-TEE-MUG", "MUG-CERAMIC-12"]
+    assert re.findall(r'data-label="SKU" class="sku"><a [^>]*>([^<]+)<', html) == [
+        "GIFTSET-TEE-MUG",
+        "MUG-CERAMIC-12",
+    ]
     assert "No products match" in merchant.get("/products", params={"q": "%_nothing"}).text
 
 

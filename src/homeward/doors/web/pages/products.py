@@ -111,7 +111,7 @@ async def upload(
                 errors.add("lines", str(item))
         else:
             flash(request, f"{len(changed)} product(s) updated from {name or 'the file'}.")
-            return RedirectResponse("/products", status_code=303)
+            return RedirectResponse("/products#main", status_code=303)  # not the form's #bulk
     context = await run_in_threadpool(_list_context, db, principal, request)
     return page(
         request, "products/list.html", status_code=422, upload_errors=errors, upload_name=name, **context

@@ -92,13 +92,14 @@ def insights(db: Database, principal: Principal, period: Period, *, top: int = T
                 func.avg(_days_to_complete(session)),
             ).where(in_period)
         ).one()
+        by_reason = _by_reason(session, in_period)
         return Insights(
             period=period,
             returns=returns,
-            units=_units(session, in_period),
+            units=sum(r.units for r in by_reason),  # every item has one reason (or none): all units
             completed=completed,
             average_days_to_complete=float(average) if average is not None else None,
-            by_reason=_by_reason(session, in_period),
+            by_reason=by_reason,
             top_skus=_top_skus(session, in_period, top),
             disposition=_disposition(session, in_period),
         )
@@ -119,10 +120,6 @@ def _items(in_period: ColumnElement[bool], *columns: Any) -> Select[Any]:
         .join(ReturnOrder, ReturnItem.return_id == ReturnOrder.id)
         .where(in_period)
     )
-
-
-def _units(session: Session, in_period: ColumnElement[bool]) -> int:
-    return int(session.scalar(_items(in_period, func.coalesce(func.sum(ReturnItem.quantity), 0))) or 0)
 
 
 def _by_reason(session: Session, in_period: ColumnElement[bool]) -> list[ReasonCount]:

@@ -38,14 +38,6 @@ MAX_STEP_LENGTH = 100  # one inspection step, e.g. "seal intact"
 MAX_INSTRUCTIONS_LENGTH = 1000
 MAX_SHELF_LIFE_DAYS = 3650  # ten years: anything longer is a typo
 BACKUP_ACTIONS = (ReturnAction.QUARANTINE, ReturnAction.DISPOSE)
-PREFERENCE_FIELDS = (
-    "return_action",
-    "rts_action",
-    "backup_action",
-    "instructions",
-    "inspection_steps",
-    "min_shelf_life_days",
-)
 
 
 @dataclass(frozen=True)

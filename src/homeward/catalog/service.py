@@ -59,12 +59,7 @@ class ProductRecord:
     lot_tracked: bool
     dangerous_goods: bool
     ineligible_category: IneligibleCategory | None
-    return_action: ReturnAction
-    rts_action: ReturnAction
-    backup_action: ReturnAction
-    instructions: str | None
-    inspection_steps: tuple[str, ...]
-    min_shelf_life_days: int
+    preferences: domain.ProductPreferences
     preferences_set_at: datetime | None
     needs_preferences: bool  # never configured: the defaults apply (seed 001 warns of disposals)
 
@@ -88,12 +83,14 @@ def _product_record(row: Product) -> ProductRecord:
         lot_tracked=row.lot_tracked,
         dangerous_goods=row.dangerous_goods,
         ineligible_category=category,
-        return_action=ReturnAction(row.return_action),
-        rts_action=ReturnAction(row.rts_action),
-        backup_action=ReturnAction(row.backup_action),
-        instructions=row.return_instructions,
-        inspection_steps=tuple(row.inspection_steps or ()),
-        min_shelf_life_days=row.min_shelf_life_days,
+        preferences=domain.ProductPreferences(
+            return_action=ReturnAction(row.return_action),
+            rts_action=ReturnAction(row.rts_action),
+            backup_action=ReturnAction(row.backup_action),
+            instructions=row.return_instructions,
+            inspection_steps=tuple(row.inspection_steps or ()),
+            min_shelf_life_days=row.min_shelf_life_days,
+        ),
         preferences_set_at=row.preferences_set_at,
         needs_preferences=domain.needs_preferences(
             preferences_set=row.preferences_set_at is not None, is_bundle=row.is_bundle, category=category

@@ -143,14 +143,17 @@ async def product(
     db: Database = Depends(get_db),
 ) -> Response:
     record = await run_in_threadpool(catalog.get_product, db, principal, product_id)
-    steps = list(record.inspection_steps) + [""] * (MAX_INSPECTION_STEPS - len(record.inspection_steps))
+    prefs = record.preferences
     values = {
-        "return_action": record.return_action.value,
-        "rts_action": record.rts_action.value,
-        "backup_action": record.backup_action.value,
-        "instructions": record.instructions or "",
-        "inspection_steps": steps,
-        "min_shelf_life_days": str(record.min_shelf_life_days),
+        "return_action": prefs.return_action.value,
+        "rts_action": prefs.rts_action.value,
+        "backup_action": prefs.backup_action.value,
+        "instructions": prefs.instructions or "",
+        "inspection_steps": [
+            *prefs.inspection_steps,
+            *[""] * (MAX_INSPECTION_STEPS - len(prefs.inspection_steps)),
+        ],
+        "min_shelf_life_days": str(prefs.min_shelf_life_days),
     }
     return _edit_page(request, record, values, None)
 

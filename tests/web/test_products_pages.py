@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from homeward.db import Database
+from homeward.importing.service import import_lines
+from homeward.kit.errors import RuleViolation
 from tests.builders import merchant_headers, return_body
 
 TEE, MUG, AEROSOL, GIFT_SET, SERUM, BAR, EARBUDS, WIDGET = 1001, 1002, 1003, 1004, 1005, 1006, 1007, 2001
@@ -304,3 +308,45 @@ def test_no_file_chosen(merchant: TestClient) -> None:
     answer = post(merchant, "/products/upload", {}, files={"other": ("x.txt", b"", "text/plain")})
     assert answer.status_code == 422
     assert "choose a CSV file to upload" in beside(answer.text, "file")
+
+
+# --- the import door keeps the same rules and says what it configured --------------------------------
+
+
+def test_an_import_sets_preferences_only_when_it_gives_them(merchant: TestClient, db: Database) -> None:
+    lines = [
+        {"type": "product", "id": 1101, "merchant_id": 1, "sku": "CAP-RED", "name": "Red Cap"},
+        {
+            "type": "product",
+            "id": 1102,
+            "merchant_id": 1,
+            "sku": "CAP-BLUE",
+            "name": "Blue Cap",
+            "return_preference": {"action": "Restock", "backup_action": "Dispose"},  # the defaults, but said
+        },
+        {"type": "product", "id": MUG, "merchant_id": 1, "sku": "MUG-CERAMIC-12", "name": "Ceramic Mug 12oz"},
+    ]
+    import_lines(db, "\n".join(json.dumps(line) for line in lines))
+    html = merchant.get("/products").text
+    assert "Never set" in row_of(html, "CAP-RED") and "Never set" not in row_of(html, "CAP-BLUE")
+    assert "Never set" in row_of(html, "MUG-CERAMIC-12")  # re-imported without: back to the defaults
+
+
+def test_an_import_refuses_what_the_page_refuses(merchant: TestClient, db: Database) -> None:
+    line = {
+        "type": "product",
+        "id": TEE,
+        "merchant_id": 1,
+        "sku": "TEE-CLASSIC-M",
+        "name": "Classic Tee (M)",
+        "return_preference": {"action": "Restock", "backup_action": "Restock"},
+        "inspection_steps": ["tags on", "Tags On"],
+    }
+    with pytest.raises(RuleViolation) as refused:
+        import_lines(db, json.dumps(line))
+    assert [str(e) for e in refused.value.errors] == [
+        "line 1: return_preference.backup_action: must be Quarantine or Dispose: units that fail inspection "
+        "or are too close to expiry are never restocked",
+        "line 1: inspection_steps[1]: repeats the step 'Tags On'",
+    ]
+    assert exported(merchant)["TEE-CLASSIC-M"]["inspection_step_1"] == ""

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.web.browser import PHONE, screenshot, sign_in
+from tests.web.browser import PHONE, assert_accessible, screenshot, sign_in
 from tests.web.test_insights_pages import build_returns
 
 BAD_CSV = (
@@ -34,6 +34,7 @@ def test_products_and_insights(
     page.goto(f"{base}/products")
     expect(page.locator(".unset-warning")).to_contain_text("2 products have no return preferences.")
     screenshot(page, f"products-list-{backend}")
+    assert_accessible(page)
 
     page.get_by_role("link", name="EARBUDS-WL").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("EARBUDS-WL")
@@ -45,6 +46,7 @@ def test_products_and_insights(
     expect(page.get_by_label("Inspection step 1")).to_have_value("case sealed")  # kept
     expect(page.get_by_label("Return preference")).to_have_value("Quarantine")
     screenshot(page, f"products-edit-error-{backend}")
+    assert_accessible(page)
     page.get_by_label("Minimum shelf life (days)").fill("0")
     page.get_by_role("button", name="Save preferences").click()
     expect(page.get_by_role("status")).to_contain_text("Return preferences of EARBUDS-WL saved.")
@@ -60,6 +62,7 @@ def test_products_and_insights(
     expect(errors).to_contain_text("line 4: min_shelf_life_days: must be between 0 and 3650 days")
     errors.scroll_into_view_if_needed()
     screenshot(page, f"products-csv-refused-{backend}")
+    assert_accessible(page)
     page.get_by_label("CSV file").set_input_files(
         files=[{"name": "preferences.csv", "mimeType": "text/csv", "buffer": GOOD_CSV}]
     )
@@ -74,9 +77,11 @@ def test_products_and_insights(
     expect(page.locator('[data-figure="returns"]')).to_have_text("4")
     expect(page.get_by_role("img", name="Returns per reason")).to_be_visible()
     screenshot(page, f"insights-{backend}")
+    assert_accessible(page)
     page.set_viewport_size(PHONE)
     screenshot(page, f"insights-phone-{backend}")
     page.get_by_role("link", name="Last 7 days").click()
     page.goto(f"{base}/insights?from=2001-01-01&to=2001-01-31")
     expect(page.locator(".no-returns")).to_contain_text("No returns in this period.")
     screenshot(page, f"insights-empty-{backend}")
+    assert_accessible(page)

@@ -350,3 +350,33 @@ def test_an_import_refuses_what_the_page_refuses(merchant: TestClient, db: Datab
         "line 1: inspection_steps[1]: repeats the step 'Tags On'",
     ]
     assert exported(merchant)["TEE-CLASSIC-M"]["inspection_step_1"] == ""
+
+
+def test_the_summary_links_to_each_field_to_correct(merchant: TestClient) -> None:
+    answer = post(
+        merchant, f"/products/{MUG}", {**GOOD, "backup_action": "Restock", "inspection_steps[2]": "s" * 101}
+    )
+    assert answer.status_code == 422
+    assert '<a href="#backup_action">Backup action</a>: must be Quarantine or Dispose' in answer.text
+    assert '<a href="#step-3">Inspection step 3</a>: must be at most 100 characters' in answer.text
+
+
+def test_long_lists_come_in_pages(merchant: TestClient, db: Database) -> None:
+    lines = [
+        {
+            "type": "product",
+            "id": 3000 + n,
+            "merchant_id": 1,
+            "sku": f"BULK-{n:03d}",
+            "name": f"Bulk item {n}",
+        }
+        for n in range(60)
+    ]
+    import_lines(db, "\n".join(json.dumps(line) for line in lines))
+    first = merchant.get("/products", params={"q": "bulk"}).text
+    assert "60 products matching" in first and "Page 1 of 2" in first
+    assert "BULK-049" in first and "BULK-050" not in first
+    second = merchant.get("/products", params={"q": "bulk", "page": "2"}).text
+    assert "BULK-050" in second and "BULK-059" in second and "BULK-049" not in second
+    assert "62 products have no return preferences." in second  # counted over all, not the page
+    assert merchant.get("/products", params={"page": "999999999999"}).status_code == 200

@@ -67,7 +67,7 @@ def test_products_and_insights(
         files=[{"name": "preferences.csv", "mimeType": "text/csv", "buffer": GOOD_CSV}]
     )
     page.get_by_role("button", name="Upload and apply").click()
-    expect(page.get_by_role("status")).to_contain_text("2 product(s) updated from preferences.csv.")
+    expect(page.get_by_role("status")).to_contain_text("2 products updated from preferences.csv.")
     expect(page.locator(".unset-warning")).to_have_count(0)  # every product is now configured
     screenshot(page, f"products-csv-applied-{backend}")
 

@@ -224,7 +224,7 @@ def test_export_is_a_template_that_uploads_unchanged(merchant: TestClient) -> No
     done = upload(merchant, answer.content)  # as downloaded, BOM and all
     assert done.status_code == 303
     html = merchant.get("/products").text
-    assert "7 product(s) updated from products.csv." in html
+    assert "7 products updated from products.csv." in html
     assert "no return preferences" not in html  # confirmed as they are
     assert exported(merchant) == rows
 
@@ -380,3 +380,7 @@ def test_long_lists_come_in_pages(merchant: TestClient, db: Database) -> None:
     assert "BULK-050" in second and "BULK-059" in second and "BULK-049" not in second
     assert "62 products have no return preferences." in second  # counted over all, not the page
     assert merchant.get("/products", params={"page": "999999999999"}).status_code == 200
+
+
+def test_reloading_an_upload_answer_goes_back_to_the_list(merchant: TestClient) -> None:
+    assert merchant.get("/products/upload", follow_redirects=False).headers["location"] == "/products#bulk"

@@ -110,12 +110,19 @@ async def upload(
             for item in exc.errors:
                 errors.add("lines", str(item))
         else:
-            flash(request, f"{len(changed)} product(s) updated from {name or 'the file'}.")
+            what = "1 product" if len(changed) == 1 else f"{len(changed)} products"
+            flash(request, f"{what} updated from {name or 'the file'}.")
             return RedirectResponse("/products#main", status_code=303)  # not the form's #bulk
     context = await run_in_threadpool(_list_context, db, principal, request)
     return page(
         request, "products/list.html", status_code=422, upload_errors=errors, upload_name=name, **context
     )
+
+
+@router.get("/products/upload")
+async def upload_again(_: Principal = Depends(merchant)) -> Response:
+    """Reloading the page an upload answered: back to the list (nothing is sent again)."""
+    return RedirectResponse("/products#bulk", status_code=303)
 
 
 async def _csv_text(form: FormData) -> tuple[str, str, str | None]:

@@ -177,26 +177,27 @@ def _shipment_records(session: Session, shipments: list[Shipment]) -> list[Shipm
         p.id: ProductRef(p.id, p.name, p.sku)
         for p in session.scalars(select(Product).where(Product.id.in_(product_ids)))
     }
-    centers = dict(
-        session.execute(
+    centers: dict[int, str] = {
+        fc_id: name
+        for fc_id, name in session.execute(
             select(FulfillmentCenter.id, FulfillmentCenter.name).where(
                 FulfillmentCenter.id.in_({s.fulfillment_center_id for s in shipments})
             )
-        ).tuples()
-    )
+        )
+    }
     serials: dict[int, list[str]] = {}
     for line_id, serial in session.execute(
         select(ShipmentLineSerial.shipment_line_id, ShipmentLineSerial.serial_number)
         .where(ShipmentLineSerial.shipment_line_id.in_([line.id for line in lines]))
         .order_by(ShipmentLineSerial.serial_number)
-    ).tuples():
+    ):
         serials.setdefault(line_id, []).append(serial)
     returns: dict[int, list[ReturnRef]] = {}
     for shipment_id, return_id, reference_id, status in session.execute(
         select(ReturnOrder.original_shipment_id, ReturnOrder.id, ReturnOrder.reference_id, ReturnOrder.status)
         .where(ReturnOrder.original_shipment_id.in_([s.id for s in shipments]))
         .order_by(ReturnOrder.id)
-    ).tuples():
+    ):
         if shipment_id is not None:
             returns.setdefault(shipment_id, []).append(ReturnRef(return_id, reference_id, status))
 

@@ -76,6 +76,7 @@ class ReturnSource:
     return_refusal: str | None  # why no return can come from it yet
     fulfillment_center_id: int
     recipient_name: str
+    country: str  # where the customer is (labels are bought within one country)
     items: tuple[ShippedItem, ...]
     products: dict[int, DraftProduct]  # the shipped items' products and their bundles
 
@@ -147,6 +148,7 @@ def source(db: Database, principal: Principal, shipment_id: int) -> ReturnSource
             return_refusal=orders.return_refusal(status),
             fulfillment_center_id=shipment.fulfillment_center_id,
             recipient_name=shipment.recipient_name,
+            country=shipment.country,
             items=items,
             products=products,
         )

@@ -99,7 +99,9 @@ class Draft:
         return self.first_open() or "review"
 
     def quantities(self, errors: FormErrors) -> list[tuple[int, int, RequestedAction]]:
-        """The lines as numbers, with a message beside each field that is not one."""
+        """The lines as numbers, with a message beside each field that is not one. A line keeps its
+        place (1 unit, Default, in place of what could not be read) so the rules can still judge
+        the rest and name fields by the same index."""
         parsed = []
         for i, line in enumerate(self.lines):
             name = f"inventory[{i}]"
@@ -108,9 +110,8 @@ class Draft:
                 action = RequestedAction(line.action)
             except ValueError:
                 errors.add(f"{name}.requested_action", "choose Default, Restock, Quarantine or Dispose")
-                continue
-            if quantity is not None:
-                parsed.append((line.inventory_id, quantity, action))
+                action = RequestedAction.DEFAULT
+            parsed.append((line.inventory_id, 1 if quantity is None else quantity, action))
         return parsed
 
     def request(self, source: ReturnSource) -> ReturnRequest | None:
@@ -365,12 +366,14 @@ async def items_submit(
     _save(request, shipment_id, draft)
     errors = FormErrors()
     lines = draft.quantities(errors)
-    if not errors:
-        req = source.request(
-            lines, fulfillment_center_id=draft.fulfillment_center_id, reference_id=draft.reference_id
-        )
-        found = await run_in_threadpool(drafts.check, db, principal, req)
-        errors = _refused(found, ("inventory", "original_shipment_id"))
+    req = source.request(
+        lines, fulfillment_center_id=draft.fulfillment_center_id, reference_id=draft.reference_id
+    )
+    for name, messages in _refused(
+        await run_in_threadpool(drafts.check, db, principal, req), ("inventory", "original_shipment_id")
+    ).fields.items():
+        if not errors.get(name):  # what could not be read is not judged as well
+            errors.fields[name] = messages
     if errors:
         errors.message = errors.message or "Please correct the marked fields"
         return await _items_page(request, db, principal, source, draft, errors, 422)

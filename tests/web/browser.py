@@ -10,6 +10,7 @@ import os
 import re
 from pathlib import Path
 
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page
 
 CHROMIUM = os.environ.get("HOMEWARD_CHROMIUM", "/usr/bin/chromium")
@@ -42,3 +43,11 @@ def sign_in(page: Page, base: str, email: str, password: str) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_load_state()
+
+
+def assert_accessible(page: Page) -> None:
+    """axe-core (shipped inside axe-playwright-python) finds no WCAG 2.1 A/AA violation on the page."""
+    results = Axe().run(
+        page, options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21aa"]}}
+    )
+    assert results.violations_count == 0, results.generate_report()

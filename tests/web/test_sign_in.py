@@ -93,3 +93,40 @@ def test_api_requests_get_no_web_cookies(client: TestClient, demo: dict[str, Any
     answer = client.get("/2025-07/return", headers={"Authorization": f"Bearer {demo['token']}"})
     assert answer.status_code == 200
     assert "set-cookie" not in answer.headers
+
+
+def test_over_https_the_cookies_are_secure(database_url: str, demo: dict[str, Any]) -> None:
+    from homeward.app import create_app
+
+    client = TestClient(create_app(database_url), base_url="https://testserver")
+    login = demo["web_users"]["merchant"]
+    answer = _sign_in(client, login["email"], login["password"])
+    assert answer.status_code == 303
+    assert "secure" in answer.headers["set-cookie"].lower()
+
+
+def test_sessions_are_stored_by_hash_only(
+    client: TestClient, demo: dict[str, Any], database_url: str
+) -> None:
+    import hashlib
+
+    from sqlalchemy import create_engine, text
+
+    login = demo["web_users"]["merchant"]
+    _sign_in(client, login["email"], login["password"])
+    session_id = client.cookies["homeward_session"]
+    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.connect() as conn:
+        ids = set(conn.execute(text("SELECT id FROM web_sessions")).scalars())
+        hashes = list(conn.execute(text("SELECT password_hash FROM web_users")).scalars())
+    engine.dispose()
+    assert hashlib.sha256(session_id.encode()).hexdigest() in ids
+    assert session_id not in ids
+    assert all(h.startswith("$argon2id$") for h in hashes) and login["password"] not in "".join(hashes)
+
+
+def test_a_session_id_made_up_by_the_browser_signs_nobody_in(
+    client: TestClient, demo: dict[str, Any]
+) -> None:
+    client.cookies.set("homeward_session", "made-up-session-id")
+    assert client.get("/", follow_redirects=False).headers["location"].startswith("/login")

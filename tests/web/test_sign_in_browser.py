@@ -6,7 +6,7 @@ from typing import Any
 
 from playwright.sync_api import Browser, Page, expect
 
-from tests.web.browser import PHONE, screenshot, sign_in
+from tests.web.browser import PHONE, assert_accessible, screenshot, sign_in
 
 
 def test_sign_in_page_and_a_wrong_password(page: Page, served: tuple[str, dict[str, Any]]) -> None:
@@ -14,6 +14,7 @@ def test_sign_in_page_and_a_wrong_password(page: Page, served: tuple[str, dict[s
     page.goto(f"{base}/")
     expect(page).to_have_url(f"{base}/login?next=/")
     screenshot(page, "login")
+    assert_accessible(page)
     sign_in(page, base, demo["web_users"]["merchant"]["email"], "wrong password")
     expect(page.locator(".field-errors")).to_contain_text("the email or password is wrong")
     expect(page.get_by_label("Email")).to_have_value(demo["web_users"]["merchant"]["email"])

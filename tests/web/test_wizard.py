@@ -232,7 +232,7 @@ def test_purchased_labels_are_refused_for_hazmat(merchant: TestClient, demo: dic
     wizard.through_reference("HAZMAT0001", [(1003, 1, "Default"), (1001, 1, "Default")])
     page = wizard.get("label").text
     assert (
-        "Cannot be used for this return" in page
+        "Homeward cannot buy a label for this return" in page
         and "DG/hazmat items cannot travel on a purchased label" in page
     )
     for label in (
@@ -263,7 +263,9 @@ def test_carrier_services_show_prices_and_refusals(merchant: TestClient, demo: d
     assert re.search(r"UPS Ground</span>\s*<span class=\"price\">\$\d+\.\d\d", page)
     assert "UPS Standard</span>" in page and "does not serve US" in page
     unchosen = wizard.post("label", {"label.type": "CarrierSpecific"})
-    assert "choose the carrier and service" in _errors_beside(unchosen.text, "label.carrier_service")
+    assert _errors_beside(unchosen.text, "label.carrier_service").strip() == (
+        "choose the carrier and service that will carry the package"
+    )
     wrong = wizard.post("label", {"label.type": "CarrierSpecific", "label.carrier_service": "UPS|Standard"})
     assert "UPS Standard may not carry this parcel" in _errors_beside(wrong.text, "label.carrier_service")
     unknown = wizard.post("label", {"label.type": "Teleport"})

@@ -45,6 +45,7 @@ def test_create_a_return_from_an_order(
     page.get_by_label("Return action for Classic Tee (M)").select_option("Quarantine")
     page.get_by_label("Search your products").fill("mug")
     page.get_by_role("button", name="Search").click()
+    expect(page.get_by_text("A bundle comes back as its items")).to_be_visible()  # the gift set holds a mug
     screenshot(page, f"wizard-items-search-{backend}")
     assert_accessible(page)
     # A product that was not on this shipment is refused beside its row, then removed.

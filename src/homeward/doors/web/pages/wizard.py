@@ -502,17 +502,22 @@ async def reference_submit(
 
 # --- 4. label -------------------------------------------------------------------------------------
 
-LABEL_FIELDS = (
-    "label.carrier",
-    "label.service",
-)  # shown beside the carrier services; the rest beside the type
+# Label errors about these fields are shown beside the carrier services; the rest beside the type.
+LABEL_FIELDS = ("label.carrier", "label.service")
+CHOOSE_SERVICE = "choose the carrier and service that will carry the package"
 
 
 def _label_errors(found: list[FieldError]) -> FormErrors:
     """Label refusals beside the label type (or the carrier service they are about)."""
     errors = FormErrors("This label cannot be used for this return" if found else "")
     for e in found:
-        errors.add("label.carrier_service" if e.field in LABEL_FIELDS else "label.type", e.message)
+        if e.field in LABEL_FIELDS:
+            name = "label.carrier_service"
+            message = CHOOSE_SERVICE if e.message.startswith("is required") else e.message
+        else:
+            name, message = "label.type", e.message
+        if message not in errors.get(name):
+            errors.add(name, message)
     return errors
 
 
@@ -567,8 +572,6 @@ async def label_submit(
     errors = FormErrors()
     if label is None:
         errors.add("label.type", "choose Prepaid, Optimized or Carrier specific")
-    elif label.type is LabelType.CARRIER_SPECIFIC and not (label.carrier and label.service):
-        errors.add("label.carrier_service", "choose the carrier and service that will carry the package")
     else:
         errors = _label_errors(await run_in_threadpool(labels.check_label, db, principal, req, label))
     if errors:

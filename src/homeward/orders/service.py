@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from homeward.auth.domain import Principal, Scope
 from homeward.catalog.models import FulfillmentCenter, Product
@@ -103,86 +104,104 @@ def search_orders(db: Database, principal: Principal, text: str, page: int, limi
     recipient name contains `text` (any case); all of them when it is blank."""
     principal.require(Scope.RETURNS_READ)
     needle = text.strip().lower()[:SEARCH_MAX]
+    matches = [Order.merchant_id == principal.merchant_id]
+    if needle:
+        in_shipment = (
+            select(Shipment.id)
+            .where(
+                Shipment.order_id == Order.id,
+                or_(
+                    func.lower(Shipment.tracking_number).contains(needle, autoescape=True),
+                    func.lower(Shipment.recipient_name).contains(needle, autoescape=True),
+                ),
+            )
+            .exists()
+        )
+        matches.append(or_(func.lower(Order.store_order_id).contains(needle, autoescape=True), in_shipment))
+    # The page and the number of matches in one statement (few round trips: pages answer fast).
+    paged = (
+        select(Order.id, Order.store_order_id, func.count().over()).where(*matches).order_by(Order.id.desc())
+    )
     with db.read() as session:
-        query = select(Order.id).where(Order.merchant_id == principal.merchant_id)
-        if needle:
-            in_shipment = (
-                select(Shipment.id)
-                .where(
-                    Shipment.order_id == Order.id,
-                    or_(
-                        func.lower(Shipment.tracking_number).contains(needle, autoescape=True),
-                        func.lower(Shipment.recipient_name).contains(needle, autoescape=True),
-                    ),
-                )
-                .exists()
+        page = max(page, 1)
+        rows = session.execute(paged.offset((page - 1) * limit).limit(limit)).all()
+        if not rows and page > 1:  # past the end: the last page
+            total = session.scalar(select(func.count(Order.id)).where(*matches)) or 0
+            page = max(1, -(-total // limit))
+            rows = session.execute(paged.offset((page - 1) * limit).limit(limit)).all()
+        total = rows[0][2] if rows else 0
+        units = (
+            select(func.coalesce(func.sum(ShipmentLine.quantity), 0))
+            .where(ShipmentLine.shipment_id == Shipment.id)
+            .scalar_subquery()
+        )
+        shipments: dict[int, list[Any]] = {}
+        for row in session.execute(
+            select(
+                Shipment.order_id,
+                Shipment.recipient_name,
+                Shipment.tracking_number,
+                Shipment.status,
+                Shipment.shipped_at,
+                units,
             )
-            query = query.where(
-                or_(func.lower(Order.store_order_id).contains(needle, autoescape=True), in_shipment)
-            )
-        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        pages = max(1, -(-total // limit))
-        page = min(max(page, 1), pages)
-        ids = list(session.scalars(query.order_by(Order.id.desc()).offset((page - 1) * limit).limit(limit)))
-        orders = {
-            o.id: o
-            for o in session.scalars(
-                select(Order).where(Order.id.in_(ids)).options(selectinload(Order.shipments))
-            )
-        }
-        return OrderPage([_summary(orders[i]) for i in ids], page, pages, total)
+            .where(Shipment.order_id.in_([r[0] for r in rows]))
+            .order_by(Shipment.id)
+        ):
+            shipments.setdefault(row[0], []).append(row)
+        items = [
+            _summary(order_id, store_order_id, shipments.get(order_id, []))
+            for order_id, store_order_id, _ in rows
+        ]
+        return OrderPage(items, page, max(1, -(-total // limit)), total)
 
 
 def get_order(db: Database, principal: Principal, order_id: int) -> OrderRecord:
     """One of the merchant's orders with its shipments, their lines and the returns made from them."""
     principal.require(Scope.RETURNS_READ)
     with db.read() as session:
-        order = session.scalars(
-            select(Order)
+        order = session.execute(
+            select(Order.id, Order.store_order_id, Channel.name)
+            .outerjoin(Channel, Channel.id == Order.channel_id)
             .where(Order.id == order_id, Order.merchant_id == principal.merchant_id)
-            .options(selectinload(Order.shipments))
         ).first()
         if order is None:
             raise NotFound(f"Order {order_id} was not found")
-        channel = session.get(Channel, order.channel_id) if order.channel_id is not None else None
-        shipments = sorted(order.shipments, key=lambda s: s.id)
-        return OrderRecord(
-            order.id,
-            order.store_order_id,
-            channel.name if channel is not None else None,
-            tuple(_shipment_records(session, shipments)),
-        )
+        shipments = [
+            (shipment, center)
+            for shipment, center in session.execute(
+                select(Shipment, FulfillmentCenter.name)
+                .join(FulfillmentCenter, FulfillmentCenter.id == Shipment.fulfillment_center_id)
+                .where(Shipment.order_id == order_id)
+                .order_by(Shipment.id)
+            )
+        ]
+        return OrderRecord(order[0], order[1], order[2], tuple(_shipment_records(session, shipments)))
 
 
-def _summary(order: Order) -> OrderSummary:
-    shipments = sorted(order.shipments, key=lambda s: s.id)
+def _summary(order_id: int, store_order_id: str, shipments: list[Any]) -> OrderSummary:
     shipped = [s.shipped_at for s in shipments if s.shipped_at is not None]
     return OrderSummary(
-        order.id,
-        order.store_order_id,
+        order_id,
+        store_order_id,
         tuple(dict.fromkeys(s.recipient_name for s in shipments if s.recipient_name)),
         tuple(s.tracking_number for s in shipments if s.tracking_number),
         tuple(ShipmentStatus(s.status) for s in shipments),
         max(shipped) if shipped else None,
-        sum(line.quantity for s in shipments for line in s.lines),
+        sum(int(s[5]) for s in shipments),
     )
 
 
-def _shipment_records(session: Session, shipments: list[Shipment]) -> list[ShipmentRecord]:
-    lines = [line for s in shipments for line in s.lines]
+def _shipment_records(session: Session, shipments: list[tuple[Shipment, str]]) -> list[ShipmentRecord]:
+    """Shipments (each with its center's name) as records: lines, products, serials, returns."""
+    lines = [line for s, _ in shipments for line in s.lines]
     product_ids = {line.inventory_id for line in lines} | {
         line.bundle_inventory_id for line in lines if line.bundle_inventory_id is not None
     }
     products = {
-        p.id: ProductRef(p.id, p.name, p.sku)
-        for p in session.scalars(select(Product).where(Product.id.in_(product_ids)))
-    }
-    centers: dict[int, str] = {
-        fc_id: name
-        for fc_id, name in session.execute(
-            select(FulfillmentCenter.id, FulfillmentCenter.name).where(
-                FulfillmentCenter.id.in_({s.fulfillment_center_id for s in shipments})
-            )
+        pid: ProductRef(pid, name, sku)
+        for pid, name, sku in session.execute(
+            select(Product.id, Product.name, Product.sku).where(Product.id.in_(product_ids))
         )
     }
     serials: dict[int, list[str]] = {}
@@ -195,7 +214,7 @@ def _shipment_records(session: Session, shipments: list[Shipment]) -> list[Shipm
     returns: dict[int, list[ReturnRef]] = {}
     for shipment_id, return_id, reference_id, status in session.execute(
         select(ReturnOrder.original_shipment_id, ReturnOrder.id, ReturnOrder.reference_id, ReturnOrder.status)
-        .where(ReturnOrder.original_shipment_id.in_([s.id for s in shipments]))
+        .where(ReturnOrder.original_shipment_id.in_([s.id for s, _ in shipments]))
         .order_by(ReturnOrder.id)
     ):
         if shipment_id is not None:
@@ -220,7 +239,7 @@ def _shipment_records(session: Session, shipments: list[Shipment]) -> list[Shipm
             s.id,
             ShipmentStatus(s.status),
             s.fulfillment_center_id,
-            centers.get(s.fulfillment_center_id, f"Center {s.fulfillment_center_id}"),
+            center,
             s.tracking_number,
             s.shipped_at,
             s.recipient_name,
@@ -229,7 +248,7 @@ def _shipment_records(session: Session, shipments: list[Shipment]) -> list[Shipm
             tuple(returns.get(s.id, ())),
             domain.return_refusal(ShipmentStatus(s.status)),
         )
-        for s in shipments
+        for s, center in shipments
     ]
 
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from homeward.auth.domain import Principal, Scope
 from homeward.catalog.domain import ReturnAction
-from homeward.catalog.models import Product
+from homeward.catalog.models import BundleComponent, Product
 from homeward.db import Database
 from homeward.kit.errors import FieldError, NotFound
 from homeward.orders import domain as orders
@@ -112,11 +112,14 @@ def source(db: Database, principal: Principal, shipment_id: int) -> ReturnSource
     """One of the merchant's shipments as a return's source; NotFound for anyone else's."""
     principal.require(Scope.RETURNS_WRITE)
     with db.read() as session:
-        shipment = session.get(Shipment, shipment_id)
-        if shipment is None or shipment.merchant_id != principal.merchant_id:
+        found = session.execute(
+            select(Shipment, Order.store_order_id, Order.channel_id)
+            .join(Order, Order.id == Shipment.order_id)
+            .where(Shipment.id == shipment_id, Shipment.merchant_id == principal.merchant_id)
+        ).first()
+        if found is None:
             raise NotFound(f"Shipment {shipment_id} was not found")
-        order = session.get(Order, shipment.order_id)
-        assert order is not None, "a shipment's order exists (foreign key)"
+        shipment, store_order_id, order_channel_id = found
         ids = {line.inventory_id for line in shipment.lines} | {
             line.bundle_inventory_id for line in shipment.lines if line.bundle_inventory_id is not None
         }
@@ -141,9 +144,9 @@ def source(db: Database, principal: Principal, shipment_id: int) -> ReturnSource
         status = ShipmentStatus(shipment.status)
         return ReturnSource(
             shipment_id=shipment.id,
-            order_id=order.id,
-            store_order_id=order.store_order_id,
-            channel_id=returns.channel_for_order(session, principal.merchant_id, order.channel_id),
+            order_id=shipment.order_id,
+            store_order_id=store_order_id,
+            channel_id=returns.channel_for_order(session, principal.merchant_id, order_channel_id),
             status=status,
             return_refusal=orders.return_refusal(status),
             fulfillment_center_id=shipment.fulfillment_center_id,
@@ -206,32 +209,44 @@ def new_reference(db: Database, principal: Principal) -> str:
 def _products(session: Session, merchant_id: int, ids: set[int]) -> dict[int, DraftProduct]:
     if not ids:
         return {}
-    rows = {
-        p.id: p
-        for p in session.scalars(
-            select(Product).where(Product.id.in_(ids), Product.merchant_id == merchant_id)
+    rows = session.execute(
+        select(
+            Product.id,
+            Product.name,
+            Product.sku,
+            Product.return_action,
+            Product.lot_tracked,
+            Product.is_bundle,
         )
-    }
-    component_ids = {c.component_id for p in rows.values() if p.is_bundle for c in p.components}
-    parts = {
-        p.id: p
-        for p in session.scalars(
-            select(Product).where(Product.id.in_(component_ids), Product.merchant_id == merchant_id)
-        )
-    }
+        .where(Product.id.in_(ids), Product.merchant_id == merchant_id)
+        .order_by(Product.id)
+    ).all()
+    components: dict[int, list[Component]] = {}
+    bundles = [row.id for row in rows if row.is_bundle]
+    if bundles:
+        part = aliased(Product)
+        for bundle_id, component_id, quantity, name, sku in session.execute(
+            select(
+                BundleComponent.bundle_id,
+                BundleComponent.component_id,
+                BundleComponent.quantity,
+                part.name,
+                part.sku,
+            )
+            .join(part, part.id == BundleComponent.component_id)
+            .where(BundleComponent.bundle_id.in_(bundles), part.merchant_id == merchant_id)
+            .order_by(BundleComponent.bundle_id, BundleComponent.component_id)
+        ):
+            components.setdefault(bundle_id, []).append(Component(component_id, name, sku, quantity))
     return {
-        p.id: DraftProduct(
-            inventory_id=p.id,
-            name=p.name,
-            sku=p.sku,
-            preference=p.return_preference.action,
-            lot_tracked=p.lot_tracked,
-            is_bundle=p.is_bundle,
-            components=tuple(
-                Component(c.component_id, parts[c.component_id].name, parts[c.component_id].sku, c.quantity)
-                for c in p.components
-                if p.is_bundle and c.component_id in parts
-            ),
+        row.id: DraftProduct(
+            inventory_id=row.id,
+            name=row.name,
+            sku=row.sku,
+            preference=ReturnAction(row.return_action),
+            lot_tracked=row.lot_tracked,
+            is_bundle=row.is_bundle,
+            components=tuple(components.get(row.id, ())),
         )
-        for p in rows.values()
+        for row in rows
     }

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.web.browser import assert_accessible, screenshot, sign_in
+from tests.web.browser import PHONE, assert_accessible, screenshot, sign_in
 
 
 def test_create_a_return_from_an_order(
@@ -56,6 +56,9 @@ def test_create_a_return_from_an_order(
     screenshot(page, f"wizard-items-refused-{backend}")
     page.get_by_role("button", name="Remove Ceramic Mug 12oz").click()
     expect(page.get_by_label("Return quantity of Ceramic Mug 12oz")).to_have_count(0)
+    page.set_viewport_size(PHONE)
+    screenshot(page, f"wizard-items-phone-{backend}")
+    page.set_viewport_size({"width": 1280, "height": 900})
     page.get_by_role("button", name="Done", exact=True).click()
 
     # 2. Destination: the center it shipped from.
@@ -69,6 +72,7 @@ def test_create_a_return_from_an_order(
     expect(page.locator("#reference_id-errors")).to_contain_text("must be at least 8 characters")
     expect(page.get_by_label("Reference ID (RMA)")).to_have_value("RMA12")
     screenshot(page, f"wizard-reference-refused-{backend}")
+    assert_accessible(page)
     page.get_by_role("button", name="Generate one for me").click()
     rma = page.get_by_label("Reference ID (RMA)").input_value()
     assert re.fullmatch(r"RMA[A-Z2-9]{10}", rma)

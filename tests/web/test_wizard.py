@@ -347,3 +347,18 @@ def test_another_merchants_shipment_cannot_be_drafted(merchant: TestClient, demo
     assert merchant.get("/returns/new?shipment=abc").status_code == 400
     assert merchant.get("/returns/new").status_code == 400
     assert merchant.get("/returns/new/99999999999999/items").status_code == 400
+
+
+def test_a_step_posted_without_its_csrf_token_changes_nothing(
+    merchant: TestClient, demo: dict[str, Any]
+) -> None:
+    wizard = Wizard(merchant, demo["shipments"]["regular"]["id"])
+    wizard.start()
+    forged = merchant.post(
+        wizard.url("items"),
+        data={"action": "done", "inventory[0].id": 1001, "inventory[0].quantity": "1"},
+        follow_redirects=False,
+    )
+    assert forged.status_code == 403
+    assert wizard.get("destination").headers["location"] == wizard.url("items")
+    assert _value_of(wizard.get("items").text, "inventory[0].quantity") == "2"

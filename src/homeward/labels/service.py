@@ -205,6 +205,15 @@ class LabelOptions:
     def purchasable(self) -> bool:
         return not self.refusals
 
+    def quote_for(self, label: LabelRequest) -> Quote | None:
+        """The quote this label would buy now; None for Prepaid, a fallback or a refused one."""
+        if not label.type.is_purchased or self.refusals or self.fallback_reason is not None:
+            return None
+        try:
+            return domain.choose_quote(label, list(self.quotes), self.weight_kg)
+        except RuleViolation:
+            return None
+
 
 def label_options(db: Database, principal: Principal, request: ReturnRequest) -> LabelOptions:
     """The label choices for a drafted return: Prepaid always; purchased ones unless a rule refuses."""

@@ -31,7 +31,7 @@ from homeward.labels import service as labels
 from homeward.labels.domain import LabelRequest, LabelType
 from homeward.returns import drafts
 from homeward.returns.domain import RequestedAction, ReturnRequest
-from homeward.returns.drafts import ReturnSource
+from homeward.returns.drafts import DraftProduct, ReturnSource
 
 router = APIRouter()
 
@@ -245,6 +245,16 @@ def _refused(errors: list[FieldError], keep: tuple[str, ...]) -> FormErrors:
     return FormErrors.of(RuleViolation("Please correct the marked fields", mine)) if mine else FormErrors()
 
 
+async def _products(
+    db: Database, principal: Principal, source: ReturnSource, ids: set[int]
+) -> dict[int, DraftProduct]:
+    """The products of the draft's lines: the shipment's, and those added by search."""
+    known = dict(source.products)
+    if ids - known.keys():
+        known.update(await run_in_threadpool(drafts.products, db, principal, ids - known.keys()))
+    return known
+
+
 # --- start ----------------------------------------------------------------------------------------
 
 
@@ -275,10 +285,7 @@ async def _items_page(
     status_code: int = 200,
 ) -> Response:
     q = request.query_params.get("q", "").replace("\x00", "").strip()[:100]
-    known = dict(source.products)
-    missing = {line.inventory_id for line in draft.lines} - known.keys()
-    if missing:
-        known.update(await run_in_threadpool(drafts.products, db, principal, missing))
+    known = await _products(db, principal, source, {line.inventory_id for line in draft.lines})
     found = await run_in_threadpool(drafts.find_products, db, principal, q) if q else []
     return _render(
         request,
@@ -632,13 +639,10 @@ def _back_to_steps(
     return _go(source.shipment_id, draft.first_open() or "items")
 
 
-@router.get("/returns/new/{shipment_id}/review")
-async def review(
-    request: Request,
-    shipment_id: int = ShipmentId,
-    principal: Principal = Depends(merchant),
-    db: Database = Depends(get_db),
-) -> Response:
+async def _ready(
+    request: Request, db: Database, principal: Principal, shipment_id: int
+) -> tuple[ReturnSource, Draft, ReturnRequest, LabelRequest] | Response:
+    """A draft with every step done and still passing, or where to go instead."""
     opened = await _opened(request, db, principal, shipment_id, "review")
     if isinstance(opened, Response):
         return opened
@@ -646,26 +650,23 @@ async def review(
     checked = await _checked(request, db, principal, source, draft)
     if isinstance(checked, Response):
         return checked
-    req, label = checked
-    known = dict(source.products)
-    missing = {line.inventory_id for line in req.lines} - known.keys()
-    if missing:
-        known.update(await run_in_threadpool(drafts.products, db, principal, missing))
+    return source, draft, *checked
+
+
+@router.get("/returns/new/{shipment_id}/review")
+async def review(
+    request: Request,
+    shipment_id: int = ShipmentId,
+    principal: Principal = Depends(merchant),
+    db: Database = Depends(get_db),
+) -> Response:
+    ready = await _ready(request, db, principal, shipment_id)
+    if isinstance(ready, Response):
+        return ready
+    source, draft, req, label = ready
+    known = await _products(db, principal, source, {line.inventory_id for line in req.lines})
     options = await run_in_threadpool(labels.label_options, db, principal, req)
     centers = {fc.id: fc for fc in await run_in_threadpool(catalog.list_fulfillment_centers, db)}
-    chosen = None
-    if label.type is LabelType.CARRIER_SPECIFIC:
-        chosen = next(
-            (
-                q
-                for q in options.quotes
-                if (q.carrier.lower(), q.service.lower())
-                == ((label.carrier or "").lower(), (label.service or "").lower())
-            ),
-            None,
-        )
-    elif label.type is LabelType.OPTIMIZED:
-        chosen = options.cheapest
     return _render(
         request,
         "review",
@@ -676,7 +677,7 @@ async def review(
         products=known,
         center=centers.get(req.fulfillment_center_id),
         options=options,
-        quote=chosen,
+        quote=options.quote_for(label),
     )
 
 
@@ -687,14 +688,10 @@ async def submit(
     principal: Principal = Depends(merchant),
     db: Database = Depends(get_db),
 ) -> Response:
-    opened = await _opened(request, db, principal, shipment_id, "review")
-    if isinstance(opened, Response):
-        return opened
-    source, draft = opened
-    checked = await _checked(request, db, principal, source, draft)
-    if isinstance(checked, Response):
-        return checked
-    req, label = checked
+    ready = await _ready(request, db, principal, shipment_id)
+    if isinstance(ready, Response):
+        return ready
+    source, draft, req, label = ready
     try:
         created = await run_in_threadpool(labels.create_return, db, principal, source.channel_id, req, label)
     except RuleViolation as exc:  # something changed since the check (e.g. the RMA was just taken)

@@ -230,6 +230,8 @@ def test_reference_rules_of_the_dashboard_and_uniqueness(merchant: TestClient, d
 def test_purchased_labels_are_refused_for_hazmat(merchant: TestClient, demo: dict[str, Any]) -> None:
     wizard = Wizard(merchant, demo["shipments"]["hazmat"]["id"])
     wizard.through_reference("HAZMAT0001", [(1003, 1, "Default"), (1001, 1, "Default")])
+    items = wizard.get("items").text  # seed 001: whatever is asked, such items are disposed
+    assert "Not eligible for return (hazardous materials): always disposed" in items
     page = wizard.get("label").text
     assert (
         "Homeward cannot buy a label for this return" in page

@@ -13,16 +13,18 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from homeward.auth.domain import Principal, Scope
-from homeward.catalog.domain import ReturnAction
+from homeward.catalog.domain import IneligibleCategory, ReturnAction
 from homeward.catalog.models import BundleComponent, Product
 from homeward.db import Database
 from homeward.kit.errors import FieldError, NotFound
 from homeward.orders import domain as orders
 from homeward.orders.domain import ShipmentStatus
 from homeward.orders.models import Order, Shipment
+from homeward.receiving.domain import disposed_whatever_requested
 from homeward.returns import domain, repository
 from homeward.returns import service as returns
 from homeward.returns.domain import RequestedAction, ReturnLine, ReturnRequest
+from homeward.tenants.models import Merchant
 
 SEARCH_MAX = 100  # characters of a product search that are used
 GENERATE_ATTEMPTS = 5
@@ -47,6 +49,7 @@ class DraftProduct:
     lot_tracked: bool
     is_bundle: bool  # returned as its components (seed 000), never as itself
     components: tuple[Component, ...]
+    disposed: str | None = None  # why the warehouse disposes it whatever is requested (seed 001)
 
 
 @dataclass(frozen=True)
@@ -217,7 +220,11 @@ def _products(session: Session, merchant_id: int, ids: set[int]) -> dict[int, Dr
             Product.return_action,
             Product.lot_tracked,
             Product.is_bundle,
+            Product.ineligible_category,
+            Product.dangerous_goods,
+            Merchant.dispose_dangerous_goods,
         )
+        .join(Merchant, Merchant.id == Product.merchant_id)
         .where(Product.id.in_(ids), Product.merchant_id == merchant_id)
         .order_by(Product.id)
     ).all()
@@ -247,6 +254,11 @@ def _products(session: Session, merchant_id: int, ids: set[int]) -> dict[int, Dr
             lot_tracked=row.lot_tracked,
             is_bundle=row.is_bundle,
             components=tuple(components.get(row.id, ())),
+            disposed=disposed_whatever_requested(
+                IneligibleCategory(row.ineligible_category) if row.ineligible_category else None,
+                row.dangerous_goods,
+                row.dispose_dangerous_goods,
+            ),
         )
         for row in rows
     }

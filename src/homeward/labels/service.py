@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from homeward.auth.domain import Principal, Scope
 from homeward.catalog.models import FulfillmentCenter, Product
@@ -205,71 +205,79 @@ class LabelOptions:
     def purchasable(self) -> bool:
         return not self.refusals
 
-    def quote_for(self, label: LabelRequest) -> Quote | None:
-        """The quote this label would buy now; None for Prepaid, a fallback or a refused one."""
-        if not label.type.is_purchased or self.refusals or self.fallback_reason is not None:
-            return None
-        try:
-            return domain.choose_quote(label, list(self.quotes), self.weight_kg)
-        except RuleViolation:
-            return None
+
+@dataclass(frozen=True)
+class LabelVerdict:
+    """A label judged for a drafted return: the choices, and what this label would meet."""
+
+    options: LabelOptions
+    errors: list[FieldError]  # what creating the return with this label would refuse
+    quote: Quote | None  # what it would buy (None: Prepaid, a fallback, or refused)
 
 
-def label_options(db: Database, principal: Principal, request: ReturnRequest) -> LabelOptions:
-    """The label choices for a drafted return: Prepaid always; purchased ones unless a rule refuses."""
+def judge_label(
+    db: Database, principal: Principal, request: ReturnRequest, label: LabelRequest | None = None
+) -> LabelVerdict:
+    """The label choices for a drafted return (Prepaid always; purchased ones unless a rule refuses),
+    and, for `label`, what creating the return with it would refuse (create_return's label rules).
+    Nothing is created or bought; a label that would fall back to Prepaid is not refused."""
     principal.require(Scope.RETURNS_WRITE)
     with db.read() as session:
         facts = _draft_facts(session, principal, request)
         weight = sum((i.weight_kg * i.quantity for i in facts.items), Decimal("0"))
         if facts.center is None:
             missing = FieldError("fulfillment_center.id", "choose an existing fulfillment center first")
-            return LabelOptions(weight, (missing,), None, (), None)
+            purchased = label is not None and label.type.is_purchased
+            return LabelVerdict(
+                LabelOptions(weight, (missing,), None, (), None), [missing] if purchased else [], None
+            )
+        card = _rate_card(session)
+
+        def errors_of(wanted: LabelRequest) -> tuple[list[FieldError], _Decision | None]:
+            try:
+                decision = _decide(
+                    session,
+                    wanted,
+                    facts,
+                    reference_id=request.reference_id,
+                    tracking_number=request.tracking_number,
+                    prefix="label.",
+                    card=card,
+                )
+            except RuleViolation as exc:
+                return list(exc.errors), None
+            return [], decision
+
         quotes: tuple[Quote, ...] = ()
         if facts.customer is not None:
             parcel = Parcel(facts.items, origin=facts.customer, destination=facts.center)
             quotes = tuple(
                 replace(q, refusal=domain.service_refusal(q, weight))
-                for carrier in carriers_of(_rate_card(session))
+                for carrier in carriers_of(card)
                 for q in carrier.quote(parcel)
             )
-        try:
-            decision = _decide(
-                session,
-                LabelRequest(LabelType.OPTIMIZED),
-                facts,
-                reference_id=request.reference_id,
-                tracking_number=request.tracking_number,
-                prefix="label.",
-            )
-        except RuleViolation as exc:
-            return LabelOptions(weight, tuple(exc.errors), None, quotes, None)
-        return LabelOptions(weight, (), decision.fallback_reason, quotes, decision.quote)
+        refusals, optimized = errors_of(LabelRequest(LabelType.OPTIMIZED))
+        options = LabelOptions(
+            weight,
+            tuple(refusals),
+            optimized.fallback_reason if optimized else None,
+            quotes,
+            optimized.quote if optimized else None,
+        )
+        if label is None or not label.type.is_purchased:
+            return LabelVerdict(options, [], None)
+        errors, decision = errors_of(label)
+        return LabelVerdict(options, errors, decision.quote if decision else None)
+
+
+def label_options(db: Database, principal: Principal, request: ReturnRequest) -> LabelOptions:
+    return judge_label(db, principal, request).options
 
 
 def check_label(
     db: Database, principal: Principal, request: ReturnRequest, label: LabelRequest
 ) -> list[FieldError]:
-    """What creating the drafted return with this label would refuse (create_return's label rules);
-    nothing is created or bought. A label that would fall back to Prepaid is not refused."""
-    principal.require(Scope.RETURNS_WRITE)
-    if not label.type.is_purchased:
-        return []
-    with db.read() as session:
-        facts = _draft_facts(session, principal, request)
-        if facts.center is None:
-            return [FieldError("fulfillment_center.id", "choose an existing fulfillment center first")]
-        try:
-            _decide(
-                session,
-                label,
-                facts,
-                reference_id=request.reference_id,
-                tracking_number=request.tracking_number,
-                prefix="label.",
-            )
-        except RuleViolation as exc:
-            return list(exc.errors)
-        return []
+    return judge_label(db, principal, request, label).errors
 
 
 def _draft_facts(session: Session, principal: Principal, request: ReturnRequest) -> _ParcelFacts:
@@ -448,7 +456,11 @@ def _parcel_facts(
     merchant_id: int | None = None,
 ) -> _ParcelFacts:
     """The facts for (inventory id, quantity) pairs; `merchant_id` limits products and shipment to it."""
-    query = select(Product).where(Product.id.in_({inventory_id for inventory_id, _ in units}))
+    query = (
+        select(Product)
+        .where(Product.id.in_({inventory_id for inventory_id, _ in units}))
+        .options(lazyload(Product.components))  # not needed to weigh a parcel
+    )
     if merchant_id is not None:
         query = query.where(Product.merchant_id == merchant_id)
     products = {p.id: p for p in session.scalars(query)}
@@ -482,6 +494,7 @@ def _decide(
     reference_id: str,
     tracking_number: str | None,
     prefix: str,
+    card: RateCard | None = None,
 ) -> _Decision:
     """Judge a purchased label by the rules, then find the quote to buy; RuleViolation when refused."""
     assert facts.center is not None
@@ -499,7 +512,7 @@ def _decide(
     refusal = domain.pickup_refusal(facts.customer)
     if refusal is not None:
         return _Decision(parcel, fallback_reason=refusal)
-    card = _rate_card(session)
+    card = card or _rate_card(session)
     carriers = {c.code: c for c in carriers_of(card)}
     quotes = [q for carrier in carriers.values() for q in carrier.quote(parcel)]
     chosen = domain.choose_quote(request, quotes, parcel.weight_kg, prefix)

@@ -2,7 +2,7 @@
 
 The draft lives in the server-side session (plain JSON), one per shipment. Every step is judged by
 the services the API uses (returns.drafts.check = the dashboard's RMA rule + the API's rules,
-labels.service.check_label), and Submit creates the return through labels.service.create_return,
+labels.service.judge_label), and Submit creates the return through labels.service.create_return,
 as POST /2025-07/return does. This module only translates forms to requests and errors to fields.
 """
 
@@ -29,6 +29,7 @@ from homeward.kit.errors import FieldError, RuleViolation
 from homeward.kit.text import INT32_MAX
 from homeward.labels import service as labels
 from homeward.labels.domain import LabelRequest, LabelType
+from homeward.labels.service import LabelOptions, LabelVerdict
 from homeward.returns import drafts
 from homeward.returns.domain import RequestedAction, ReturnRequest
 from homeward.returns.drafts import DraftProduct, ReturnSource
@@ -536,11 +537,13 @@ async def _label_page(
     draft: Draft,
     errors: FormErrors | None = None,
     status_code: int = 200,
+    options: LabelOptions | None = None,
 ) -> Response | None:
     req = draft.request(source)
     if req is None:
         return None
-    options = await run_in_threadpool(labels.label_options, db, principal, req)
+    if options is None:
+        options = (await run_in_threadpool(labels.judge_label, db, principal, req)).options
     return _render(request, "label", source, draft, errors, status_code, options=options)
 
 
@@ -576,16 +579,14 @@ async def label_submit(
     req, label = draft.request(source), draft.label()
     if req is None:
         return _go(shipment_id, "items")
-    errors = FormErrors()
+    verdict = await run_in_threadpool(labels.judge_label, db, principal, req, label)
+    errors = _label_errors(verdict.errors)
     if label is None:
         errors.add("label.type", "choose Prepaid, Optimized or Carrier specific")
-    else:
-        errors = _label_errors(await run_in_threadpool(labels.check_label, db, principal, req, label))
     if errors:
         errors.message = errors.message or "Please correct the marked fields"
-        return await _label_page(request, db, principal, source, draft, errors, 422) or _go(
-            shipment_id, "items"
-        )
+        page_ = await _label_page(request, db, principal, source, draft, errors, 422, verdict.options)
+        return page_ or _go(shipment_id, "items")
     draft.complete("label")
     _save(request, shipment_id, draft)
     return _go(shipment_id, draft.after("label"))
@@ -606,17 +607,18 @@ def _step_of(e: FieldError, from_label: bool) -> str:
 
 async def _checked(
     request: Request, db: Database, principal: Principal, source: ReturnSource, draft: Draft
-) -> tuple[ReturnRequest, LabelRequest] | Response:
-    """The whole draft judged again, as Submit would: the request and label, or a redirect to the
-    first step that no longer passes (its problems shown beside its fields)."""
+) -> tuple[ReturnRequest, LabelRequest, LabelVerdict] | Response:
+    """The whole draft judged again, as Submit would: the request, its label and what the label
+    rules say, or a redirect to the first step that no longer passes (problems beside its fields)."""
     req, label = draft.request(source), draft.label()
     if req is None or label is None:
         draft.done = [s for s in draft.done if s != ("items" if req is None else "label")]
         _save(request, source.shipment_id, draft)
         return _go(source.shipment_id, draft.first_open() or "items")
     found = [(e, False) for e in await run_in_threadpool(drafts.check, db, principal, req)]
-    found += [(e, True) for e in await run_in_threadpool(labels.check_label, db, principal, req, label)]
-    return _back_to_steps(request, source, draft, found) or (req, label)
+    verdict = await run_in_threadpool(labels.judge_label, db, principal, req, label)
+    found += [(e, True) for e in verdict.errors]
+    return _back_to_steps(request, source, draft, found) or (req, label, verdict)
 
 
 def _back_to_steps(
@@ -632,7 +634,8 @@ def _back_to_steps(
             if step == "label"
             else e.field
         )
-        draft.problems.setdefault(step, []).append([name, e.message])
+        if [name, e.message] not in draft.problems.get(step, []):
+            draft.problems.setdefault(step, []).append([name, e.message])
     draft.done = [s for s in draft.done if s not in draft.problems]
     _save(request, source.shipment_id, draft)
     flash(request, "Some details need another look before the return can be created.", "error")
@@ -641,7 +644,7 @@ def _back_to_steps(
 
 async def _ready(
     request: Request, db: Database, principal: Principal, shipment_id: int
-) -> tuple[ReturnSource, Draft, ReturnRequest, LabelRequest] | Response:
+) -> tuple[ReturnSource, Draft, ReturnRequest, LabelRequest, LabelVerdict] | Response:
     """A draft with every step done and still passing, or where to go instead."""
     opened = await _opened(request, db, principal, shipment_id, "review")
     if isinstance(opened, Response):
@@ -663,9 +666,8 @@ async def review(
     ready = await _ready(request, db, principal, shipment_id)
     if isinstance(ready, Response):
         return ready
-    source, draft, req, label = ready
+    source, draft, req, label, verdict = ready
     known = await _products(db, principal, source, {line.inventory_id for line in req.lines})
-    options = await run_in_threadpool(labels.label_options, db, principal, req)
     centers = {fc.id: fc for fc in await run_in_threadpool(catalog.list_fulfillment_centers, db)}
     return _render(
         request,
@@ -676,8 +678,8 @@ async def review(
         label=label,
         products=known,
         center=centers.get(req.fulfillment_center_id),
-        options=options,
-        quote=options.quote_for(label),
+        options=verdict.options,
+        quote=verdict.quote,
     )
 
 
@@ -691,7 +693,7 @@ async def submit(
     ready = await _ready(request, db, principal, shipment_id)
     if isinstance(ready, Response):
         return ready
-    source, draft, req, label = ready
+    source, draft, req, label, _ = ready
     try:
         created = await run_in_threadpool(labels.create_return, db, principal, source.channel_id, req, label)
     except RuleViolation as exc:  # something changed since the check (e.g. the RMA was just taken)

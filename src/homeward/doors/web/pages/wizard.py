@@ -95,8 +95,8 @@ class Draft:
         limit = STEPS.index(before) if before in STEPS else len(STEPS)
         return next((s for s in STEPS[:limit] if s not in self.done), None)
 
-    def after(self, step: str) -> str:
-        """Where Done leads: the next step not done yet, else the review."""
+    def next_step(self) -> str:
+        """Where Done leads: the first step not done yet, else the review."""
         return self.first_open() or "review"
 
     def quantities(self, errors: FormErrors) -> list[tuple[int, int, RequestedAction]]:
@@ -387,7 +387,7 @@ async def items_submit(
         return await _items_page(request, db, principal, source, draft, errors, 422)
     draft.complete("items")
     _save(request, shipment_id, draft)
-    return _go(shipment_id, draft.after("items"))
+    return _go(shipment_id, draft.next_step())
 
 
 # --- 2. destination -------------------------------------------------------------------------------
@@ -456,7 +456,7 @@ async def destination_submit(
     draft.fulfillment_center_id = chosen
     draft.complete("destination")
     _save(request, shipment_id, draft)
-    return _go(shipment_id, draft.after("destination"))
+    return _go(shipment_id, draft.next_step())
 
 
 # --- 3. reference id (RMA) ------------------------------------------------------------------------
@@ -505,7 +505,7 @@ async def reference_submit(
     draft.reference_id = typed
     draft.complete("reference")
     _save(request, shipment_id, draft)
-    return _go(shipment_id, draft.after("reference"))
+    return _go(shipment_id, draft.next_step())
 
 
 # --- 4. label -------------------------------------------------------------------------------------
@@ -589,7 +589,7 @@ async def label_submit(
         return page_ or _go(shipment_id, "items")
     draft.complete("label")
     _save(request, shipment_id, draft)
-    return _go(shipment_id, draft.after("label"))
+    return _go(shipment_id, draft.next_step())
 
 
 # --- 5. review and 6. submit ----------------------------------------------------------------------

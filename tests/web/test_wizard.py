@@ -365,3 +365,20 @@ def test_a_step_posted_without_its_csrf_token_changes_nothing(
     assert forged.status_code == 403
     assert wizard.get("destination").headers["location"] == wizard.url("items")
     assert _value_of(wizard.get("items").text, "inventory[0].quantity") == "2"
+
+
+def test_editing_a_section_from_the_review_comes_back_to_it(
+    merchant: TestClient, demo: dict[str, Any]
+) -> None:
+    wizard = Wizard(merchant, demo["shipments"]["regular"]["id"])
+    wizard.through_reference("EDITED0001", [(1001, 1, "Default")])
+    wizard.post("label", {"label.type": "Optimized"})
+    assert wizard.get("review").status_code == 200
+    # Moving the return to Canada: Done goes back to the review, which finds the label no longer fits.
+    moved = wizard.post("destination", {"fulfillment_center.id": 3})
+    assert moved.headers["location"] == wizard.url("review")
+    assert wizard.get("review").headers["location"] == wizard.url("label")
+    page = wizard.get("label").text
+    assert "labels are only bought within one country" in _errors_beside(page, "label.type")
+    assert wizard.post("label", {"label.type": "Prepaid"}).headers["location"] == wizard.url("review")
+    assert "Toronto (ON)" in wizard.get("review").text

@@ -35,6 +35,7 @@ def test_create_a_return_from_an_order(
     expect(page.get_by_text("This shipment has not shipped yet (status Processing)")).to_be_visible()
     expect(page.get_by_role("link", name="Create Return")).to_have_attribute("aria-disabled", "true")
     screenshot(page, f"orders-detail-unshipped-{backend}")
+    assert_accessible(page)
     page.go_back()
 
     # 1. Items: pre-filled with what shipped; the tee gets an override.

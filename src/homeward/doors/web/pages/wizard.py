@@ -184,6 +184,25 @@ def _go(shipment_id: int, step: str) -> RedirectResponse:
     return RedirectResponse(_step_url(shipment_id, step), status_code=303)
 
 
+@dataclass(frozen=True)
+class Visit:
+    """A request to one step of one shipment's draft, by a merchant user."""
+
+    request: Request
+    db: Database
+    principal: Principal
+    shipment_id: int
+
+
+async def visit(
+    request: Request,
+    shipment_id: int = ShipmentId,
+    principal: Principal = Depends(merchant),
+    db: Database = Depends(get_db),
+) -> Visit:
+    return Visit(request, db, principal, shipment_id)
+
+
 async def _source(db: Database, principal: Principal, shipment_id: int) -> ReturnSource:
     """The merchant's shipment (another merchant's: 404), refused while it cannot be returned."""
     source = await run_in_threadpool(drafts.source, db, principal, shipment_id)
@@ -192,18 +211,16 @@ async def _source(db: Database, principal: Principal, shipment_id: int) -> Retur
     return source
 
 
-async def _opened(
-    request: Request, db: Database, principal: Principal, shipment_id: int, step: str
-) -> tuple[ReturnSource, Draft] | Response:
+async def _opened(v: Visit, step: str) -> tuple[ReturnSource, Draft] | Response:
     """The source and draft for a step, or a redirect: no draft yet → start one; an earlier
     step not done → that step (no skipping ahead by URL)."""
-    source = await _source(db, principal, shipment_id)
-    draft = _load(request, shipment_id)
+    source = await _source(v.db, v.principal, v.shipment_id)
+    draft = _load(v.request, v.shipment_id)
     if draft is None:
-        return RedirectResponse(f"/returns/new?shipment={shipment_id}", status_code=303)
+        return RedirectResponse(f"/returns/new?shipment={v.shipment_id}", status_code=303)
     missing = draft.first_open(before=step)
     if missing is not None:
-        return _go(shipment_id, missing)
+        return _go(v.shipment_id, missing)
     return source, draft
 
 
@@ -303,16 +320,11 @@ async def _items_page(
 
 
 @router.get("/returns/new/{shipment_id}/items")
-async def items_form(
-    request: Request,
-    shipment_id: int = ShipmentId,
-    principal: Principal = Depends(merchant),
-    db: Database = Depends(get_db),
-) -> Response:
-    opened = await _opened(request, db, principal, shipment_id, "items")
+async def items_form(v: Visit = Depends(visit)) -> Response:
+    opened = await _opened(v, "items")
     if isinstance(opened, Response):
         return opened
-    return await _items_page(request, db, principal, *opened)
+    return await _items_page(v.request, v.db, v.principal, *opened)
 
 
 def _typed_lines(form: FormData) -> list[Line]:
@@ -336,28 +348,24 @@ def _typed_lines(form: FormData) -> list[Line]:
 
 
 @router.post("/returns/new/{shipment_id}/items")
-async def items_submit(
-    request: Request,
-    shipment_id: int = ShipmentId,
-    principal: Principal = Depends(merchant),
-    db: Database = Depends(get_db),
-) -> Response:
-    opened = await _opened(request, db, principal, shipment_id, "items")
+async def items_submit(v: Visit = Depends(visit)) -> Response:
+    opened = await _opened(v, "items")
     if isinstance(opened, Response):
         return opened
     source, draft = opened
-    form = await request.form()
+    form = await v.request.form()
     draft.lines = _typed_lines(form)
     draft.done = [s for s in draft.done if s != "items"]
     q = forms.text(form, "q", 100)
     back = RedirectResponse(
-        _step_url(shipment_id, "items") + (f"?{urlencode({'q': q})}" if q else "") + "#items", status_code=303
+        _step_url(v.shipment_id, "items") + (f"?{urlencode({'q': q})}" if q else "") + "#items",
+        status_code=303,
     )
     if "remove" in form:
         index = forms.text(form, "remove", 10)
         if index.isdigit() and int(index) < len(draft.lines):
             draft.lines.pop(int(index))
-        _save(request, shipment_id, draft)
+        _save(v.request, v.shipment_id, draft)
         return back
     if "add" in form:
         errors = FormErrors()
@@ -365,29 +373,29 @@ async def items_submit(
         if added is not None and added >= 0 and not errors:
             if all(line.inventory_id != added for line in draft.lines):
                 draft.lines.append(Line(added, "1"))
-            _save(request, shipment_id, draft)
+            _save(v.request, v.shipment_id, draft)
             return back
         errors.add("q", "that product could not be added")
-        _save(request, shipment_id, draft)
-        return await _items_page(request, db, principal, source, draft, errors, 400)
+        _save(v.request, v.shipment_id, draft)
+        return await _items_page(v.request, v.db, v.principal, source, draft, errors, 400)
 
-    _save(request, shipment_id, draft)
+    _save(v.request, v.shipment_id, draft)
     errors = FormErrors()
     lines = draft.quantities(errors)
     req = source.request(
         lines, fulfillment_center_id=draft.fulfillment_center_id, reference_id=draft.reference_id
     )
     for name, messages in _refused(
-        await run_in_threadpool(drafts.check, db, principal, req), ("inventory", "original_shipment_id")
+        await run_in_threadpool(drafts.check, v.db, v.principal, req), ("inventory", "original_shipment_id")
     ).fields.items():
         if not errors.get(name):  # what could not be read is not judged as well
             errors.fields[name] = messages
     if errors:
         errors.message = errors.message or "Please correct the marked fields"
-        return await _items_page(request, db, principal, source, draft, errors, 422)
+        return await _items_page(v.request, v.db, v.principal, source, draft, errors, 422)
     draft.complete("items")
-    _save(request, shipment_id, draft)
-    return _go(shipment_id, draft.next_step())
+    _save(v.request, v.shipment_id, draft)
+    return _go(v.shipment_id, draft.next_step())
 
 
 # --- 2. destination -------------------------------------------------------------------------------
@@ -416,30 +424,20 @@ async def _destination_page(
 
 
 @router.get("/returns/new/{shipment_id}/destination")
-async def destination_form(
-    request: Request,
-    shipment_id: int = ShipmentId,
-    principal: Principal = Depends(merchant),
-    db: Database = Depends(get_db),
-) -> Response:
-    opened = await _opened(request, db, principal, shipment_id, "destination")
+async def destination_form(v: Visit = Depends(visit)) -> Response:
+    opened = await _opened(v, "destination")
     if isinstance(opened, Response):
         return opened
-    return await _destination_page(request, db, *opened)
+    return await _destination_page(v.request, v.db, *opened)
 
 
 @router.post("/returns/new/{shipment_id}/destination")
-async def destination_submit(
-    request: Request,
-    shipment_id: int = ShipmentId,
-    principal: Principal = Depends(merchant),
-    db: Database = Depends(get_db),
-) -> Response:
-    opened = await _opened(request, db, principal, shipment_id, "destination")
+async def destination_submit(v: Visit = Depends(visit)) -> Response:
+    opened = await _opened(v, "destination")
     if isinstance(opened, Response):
         return opened
     source, draft = opened
-    form = await request.form()
+    form = await v.request.form()
     errors = FormErrors()
     name = "fulfillment_center.id"
     chosen = forms.integer(form, name, errors, label="the fulfillment center")
@@ -449,63 +447,57 @@ async def destination_submit(
         req = source.request(
             draft.quantities(FormErrors()), fulfillment_center_id=chosen, reference_id=draft.reference_id
         )
-        errors = _refused(await run_in_threadpool(drafts.check, db, principal, req), ("fulfillment_center",))
+        errors = _refused(
+            await run_in_threadpool(drafts.check, v.db, v.principal, req), ("fulfillment_center",)
+        )
     if errors:
         errors.message = errors.message or "Please correct the marked fields"
-        return await _destination_page(request, db, source, draft, errors, 422, forms.text(form, name, 20))
+        return await _destination_page(
+            v.request, v.db, source, draft, errors, 422, forms.text(form, name, 20)
+        )
     draft.fulfillment_center_id = chosen
     draft.complete("destination")
-    _save(request, shipment_id, draft)
-    return _go(shipment_id, draft.next_step())
+    _save(v.request, v.shipment_id, draft)
+    return _go(v.shipment_id, draft.next_step())
 
 
 # --- 3. reference id (RMA) ------------------------------------------------------------------------
 
 
 @router.get("/returns/new/{shipment_id}/reference")
-async def reference_form(
-    request: Request,
-    shipment_id: int = ShipmentId,
-    principal: Principal = Depends(merchant),
-    db: Database = Depends(get_db),
-) -> Response:
-    opened = await _opened(request, db, principal, shipment_id, "reference")
+async def reference_form(v: Visit = Depends(visit)) -> Response:
+    opened = await _opened(v, "reference")
     if isinstance(opened, Response):
         return opened
     source, draft = opened
-    return _render(request, "reference", source, draft, typed=draft.reference_id)
+    return _render(v.request, "reference", source, draft, typed=draft.reference_id)
 
 
 @router.post("/returns/new/{shipment_id}/reference")
-async def reference_submit(
-    request: Request,
-    shipment_id: int = ShipmentId,
-    principal: Principal = Depends(merchant),
-    db: Database = Depends(get_db),
-) -> Response:
-    opened = await _opened(request, db, principal, shipment_id, "reference")
+async def reference_submit(v: Visit = Depends(visit)) -> Response:
+    opened = await _opened(v, "reference")
     if isinstance(opened, Response):
         return opened
     source, draft = opened
-    form = await request.form()
+    form = await v.request.form()
     if forms.text(form, "action", 20) == "generate":
-        draft.reference_id = await run_in_threadpool(drafts.new_reference, db, principal)
+        draft.reference_id = await run_in_threadpool(drafts.new_reference, v.db, v.principal)
         draft.done = [s for s in draft.done if s != "reference"]
-        _save(request, shipment_id, draft)
-        flash(request, f"Generated {draft.reference_id}. Press Done to use it.", "info")
-        return _go(shipment_id, "reference")
+        _save(v.request, v.shipment_id, draft)
+        flash(v.request, f"Generated {draft.reference_id}. Press Done to use it.", "info")
+        return _go(v.shipment_id, "reference")
     typed = forms.text(form, "reference_id", 200)
     req = draft.request(source)
     if req is None:  # a quantity changed under us (another tab): the items step says which
-        return _go(shipment_id, "items")
-    found = await run_in_threadpool(drafts.check, db, principal, replace(req, reference_id=typed))
+        return _go(v.shipment_id, "items")
+    found = await run_in_threadpool(drafts.check, v.db, v.principal, replace(req, reference_id=typed))
     errors = _refused(found, ("reference_id",))
     if errors:
-        return _render(request, "reference", source, draft, errors, 422, typed=typed)
+        return _render(v.request, "reference", source, draft, errors, 422, typed=typed)
     draft.reference_id = typed
     draft.complete("reference")
-    _save(request, shipment_id, draft)
-    return _go(shipment_id, draft.next_step())
+    _save(v.request, v.shipment_id, draft)
+    return _go(v.shipment_id, draft.next_step())
 
 
 # --- 4. label -------------------------------------------------------------------------------------
@@ -548,48 +540,38 @@ async def _label_page(
 
 
 @router.get("/returns/new/{shipment_id}/label")
-async def label_form(
-    request: Request,
-    shipment_id: int = ShipmentId,
-    principal: Principal = Depends(merchant),
-    db: Database = Depends(get_db),
-) -> Response:
-    opened = await _opened(request, db, principal, shipment_id, "label")
+async def label_form(v: Visit = Depends(visit)) -> Response:
+    opened = await _opened(v, "label")
     if isinstance(opened, Response):
         return opened
-    return await _label_page(request, db, principal, *opened) or _go(shipment_id, "items")
+    return await _label_page(v.request, v.db, v.principal, *opened) or _go(v.shipment_id, "items")
 
 
 @router.post("/returns/new/{shipment_id}/label")
-async def label_submit(
-    request: Request,
-    shipment_id: int = ShipmentId,
-    principal: Principal = Depends(merchant),
-    db: Database = Depends(get_db),
-) -> Response:
-    opened = await _opened(request, db, principal, shipment_id, "label")
+async def label_submit(v: Visit = Depends(visit)) -> Response:
+    opened = await _opened(v, "label")
     if isinstance(opened, Response):
         return opened
     source, draft = opened
-    form = await request.form()
+    form = await v.request.form()
     draft.label_type = forms.text(form, "label.type", 40)
     draft.carrier_service = forms.text(form, "label.carrier_service", 200)
     draft.done = [s for s in draft.done if s != "label"]
-    _save(request, shipment_id, draft)
+    _save(v.request, v.shipment_id, draft)
     req, label = draft.request(source), draft.label()
     if req is None:
-        return _go(shipment_id, "items")
-    verdict = await run_in_threadpool(labels.judge_label, db, principal, req, label)
+        return _go(v.shipment_id, "items")
+    verdict = await run_in_threadpool(labels.judge_label, v.db, v.principal, req, label)
     errors = _label_errors(verdict.errors)
     if label is None:
         errors.add("label.type", "choose Prepaid, Optimized or Carrier specific")
     if errors:
         errors.message = errors.message or "Please correct the marked fields"
-        page_ = await _label_page(request, db, principal, source, draft, errors, 422, verdict.options)
-        return page_ or _go(shipment_id, "items")
+        page_ = await _label_page(v.request, v.db, v.principal, source, draft, errors, 422, verdict.options)
+        return page_ or _go(v.shipment_id, "items")
     draft.complete("label")
-    _save(request, shipment_id, draft)
-    return _go(shipment_id, draft.next_step())
+    _save(v.request, v.shipment_id, draft)
+    return _go(v.shipment_id, draft.next_step())
 
 
 # --- 5. review and 6. submit ----------------------------------------------------------------------
@@ -643,34 +625,29 @@ def _back_to_steps(
 
 
 async def _ready(
-    request: Request, db: Database, principal: Principal, shipment_id: int
+    v: Visit,
 ) -> tuple[ReturnSource, Draft, ReturnRequest, LabelRequest, LabelVerdict] | Response:
     """A draft with every step done and still passing, or where to go instead."""
-    opened = await _opened(request, db, principal, shipment_id, "review")
+    opened = await _opened(v, "review")
     if isinstance(opened, Response):
         return opened
     source, draft = opened
-    checked = await _checked(request, db, principal, source, draft)
+    checked = await _checked(v.request, v.db, v.principal, source, draft)
     if isinstance(checked, Response):
         return checked
     return source, draft, *checked
 
 
 @router.get("/returns/new/{shipment_id}/review")
-async def review(
-    request: Request,
-    shipment_id: int = ShipmentId,
-    principal: Principal = Depends(merchant),
-    db: Database = Depends(get_db),
-) -> Response:
-    ready = await _ready(request, db, principal, shipment_id)
+async def review(v: Visit = Depends(visit)) -> Response:
+    ready = await _ready(v)
     if isinstance(ready, Response):
         return ready
     source, draft, req, label, verdict = ready
-    known = await _products(db, principal, source, {line.inventory_id for line in req.lines})
-    centers = {fc.id: fc for fc in await run_in_threadpool(catalog.list_fulfillment_centers, db)}
+    known = await _products(v.db, v.principal, source, {line.inventory_id for line in req.lines})
+    centers = {fc.id: fc for fc in await run_in_threadpool(catalog.list_fulfillment_centers, v.db)}
     return _render(
-        request,
+        v.request,
         "review",
         source,
         draft,
@@ -684,24 +661,21 @@ async def review(
 
 
 @router.post("/returns/new/{shipment_id}/submit")
-async def submit(
-    request: Request,
-    shipment_id: int = ShipmentId,
-    principal: Principal = Depends(merchant),
-    db: Database = Depends(get_db),
-) -> Response:
-    ready = await _ready(request, db, principal, shipment_id)
+async def submit(v: Visit = Depends(visit)) -> Response:
+    ready = await _ready(v)
     if isinstance(ready, Response):
         return ready
     source, draft, req, label, _ = ready
     try:
-        created = await run_in_threadpool(labels.create_return, db, principal, source.channel_id, req, label)
+        created = await run_in_threadpool(
+            labels.create_return, v.db, v.principal, source.channel_id, req, label
+        )
     except RuleViolation as exc:  # something changed since the check (e.g. the RMA was just taken)
         found = exc.errors or [FieldError("", exc.message)]
-        back = _back_to_steps(request, source, draft, [(e, e.field.startswith("label")) for e in found])
+        back = _back_to_steps(v.request, source, draft, [(e, e.field.startswith("label")) for e in found])
         assert back is not None
         return back
-    _drop(request, shipment_id)
+    _drop(v.request, v.shipment_id)
     record, bought = created.record, created.label
     message = f"Return {record.reference_id} created. Print the RMA on the outside of the package."
     if bought is not None and bought.tracking_number:
@@ -710,5 +684,5 @@ async def submit(
         message += f" No label was bought: {bought.fallback_reason}."
     else:
         message += " Add the tracking number of your own label before the package arrives."
-    flash(request, message)
+    flash(v.request, message)
     return RedirectResponse(f"/returns/{record.id}", status_code=303)

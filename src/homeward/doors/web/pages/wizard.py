@@ -294,19 +294,17 @@ async def start(
 
 
 async def _items_page(
-    request: Request,
-    db: Database,
-    principal: Principal,
+    v: Visit,
     source: ReturnSource,
     draft: Draft,
     errors: FormErrors | None = None,
     status_code: int = 200,
 ) -> Response:
-    q = request.query_params.get("q", "").replace("\x00", "").strip()[:100]
-    known = await _products(db, principal, source, {line.inventory_id for line in draft.lines})
-    found = await run_in_threadpool(drafts.find_products, db, principal, q) if q else []
+    q = v.request.query_params.get("q", "").replace("\x00", "").strip()[:100]
+    known = await _products(v.db, v.principal, source, {line.inventory_id for line in draft.lines})
+    found = await run_in_threadpool(drafts.find_products, v.db, v.principal, q) if q else []
     return _render(
-        request,
+        v.request,
         "items",
         source,
         draft,
@@ -324,7 +322,7 @@ async def items_form(v: Visit = Depends(visit)) -> Response:
     opened = await _opened(v, "items")
     if isinstance(opened, Response):
         return opened
-    return await _items_page(v.request, v.db, v.principal, *opened)
+    return await _items_page(v, *opened)
 
 
 def _typed_lines(form: FormData) -> list[Line]:
@@ -377,7 +375,7 @@ async def items_submit(v: Visit = Depends(visit)) -> Response:
             return back
         errors.add("q", "that product could not be added")
         _save(v.request, v.shipment_id, draft)
-        return await _items_page(v.request, v.db, v.principal, source, draft, errors, 400)
+        return await _items_page(v, source, draft, errors, 400)
 
     _save(v.request, v.shipment_id, draft)
     errors = FormErrors()
@@ -392,7 +390,7 @@ async def items_submit(v: Visit = Depends(visit)) -> Response:
             errors.fields[name] = messages
     if errors:
         errors.message = errors.message or "Please correct the marked fields"
-        return await _items_page(v.request, v.db, v.principal, source, draft, errors, 422)
+        return await _items_page(v, source, draft, errors, 422)
     draft.complete("items")
     _save(v.request, v.shipment_id, draft)
     return _go(v.shipment_id, draft.next_step())
@@ -402,17 +400,16 @@ async def items_submit(v: Visit = Depends(visit)) -> Response:
 
 
 async def _destination_page(
-    request: Request,
-    db: Database,
+    v: Visit,
     source: ReturnSource,
     draft: Draft,
     errors: FormErrors | None = None,
     status_code: int = 200,
     chosen: str | None = None,
 ) -> Response:
-    centers = await run_in_threadpool(catalog.list_fulfillment_centers, db)
+    centers = await run_in_threadpool(catalog.list_fulfillment_centers, v.db)
     return _render(
-        request,
+        v.request,
         "destination",
         source,
         draft,
@@ -428,7 +425,7 @@ async def destination_form(v: Visit = Depends(visit)) -> Response:
     opened = await _opened(v, "destination")
     if isinstance(opened, Response):
         return opened
-    return await _destination_page(v.request, v.db, *opened)
+    return await _destination_page(v, *opened)
 
 
 @router.post("/returns/new/{shipment_id}/destination")
@@ -452,9 +449,7 @@ async def destination_submit(v: Visit = Depends(visit)) -> Response:
         )
     if errors:
         errors.message = errors.message or "Please correct the marked fields"
-        return await _destination_page(
-            v.request, v.db, source, draft, errors, 422, forms.text(form, name, 20)
-        )
+        return await _destination_page(v, source, draft, errors, 422, forms.text(form, name, 20))
     draft.fulfillment_center_id = chosen
     draft.complete("destination")
     _save(v.request, v.shipment_id, draft)
@@ -522,9 +517,7 @@ def _label_errors(found: list[FieldError]) -> FormErrors:
 
 
 async def _label_page(
-    request: Request,
-    db: Database,
-    principal: Principal,
+    v: Visit,
     source: ReturnSource,
     draft: Draft,
     errors: FormErrors | None = None,
@@ -535,8 +528,8 @@ async def _label_page(
     if req is None:
         return None
     if options is None:
-        options = (await run_in_threadpool(labels.judge_label, db, principal, req)).options
-    return _render(request, "label", source, draft, errors, status_code, options=options)
+        options = (await run_in_threadpool(labels.judge_label, v.db, v.principal, req)).options
+    return _render(v.request, "label", source, draft, errors, status_code, options=options)
 
 
 @router.get("/returns/new/{shipment_id}/label")
@@ -544,7 +537,7 @@ async def label_form(v: Visit = Depends(visit)) -> Response:
     opened = await _opened(v, "label")
     if isinstance(opened, Response):
         return opened
-    return await _label_page(v.request, v.db, v.principal, *opened) or _go(v.shipment_id, "items")
+    return await _label_page(v, *opened) or _go(v.shipment_id, "items")
 
 
 @router.post("/returns/new/{shipment_id}/label")
@@ -567,7 +560,7 @@ async def label_submit(v: Visit = Depends(visit)) -> Response:
         errors.add("label.type", "choose Prepaid, Optimized or Carrier specific")
     if errors:
         errors.message = errors.message or "Please correct the marked fields"
-        page_ = await _label_page(v.request, v.db, v.principal, source, draft, errors, 422, verdict.options)
+        page_ = await _label_page(v, source, draft, errors, 422, verdict.options)
         return page_ or _go(v.shipment_id, "items")
     draft.complete("label")
     _save(v.request, v.shipment_id, draft)
@@ -588,19 +581,19 @@ def _step_of(e: FieldError, from_label: bool) -> str:
 
 
 async def _checked(
-    request: Request, db: Database, principal: Principal, source: ReturnSource, draft: Draft
+    v: Visit, source: ReturnSource, draft: Draft
 ) -> tuple[ReturnRequest, LabelRequest, LabelVerdict] | Response:
-    """The whole draft judged again, as Submit would: the request, its label and what the label
+    """The whole draft judged again, as Submit would: the v.request, its label and what the label
     rules say, or a redirect to the first step that no longer passes (problems beside its fields)."""
     req, label = draft.request(source), draft.label()
     if req is None or label is None:
         draft.done = [s for s in draft.done if s != ("items" if req is None else "label")]
-        _save(request, source.shipment_id, draft)
+        _save(v.request, source.shipment_id, draft)
         return _go(source.shipment_id, draft.first_open() or "items")
-    found = [(e, False) for e in await run_in_threadpool(drafts.check, db, principal, req)]
-    verdict = await run_in_threadpool(labels.judge_label, db, principal, req, label)
+    found = [(e, False) for e in await run_in_threadpool(drafts.check, v.db, v.principal, req)]
+    verdict = await run_in_threadpool(labels.judge_label, v.db, v.principal, req, label)
     found += [(e, True) for e in verdict.errors]
-    return _back_to_steps(request, source, draft, found) or (req, label, verdict)
+    return _back_to_steps(v.request, source, draft, found) or (req, label, verdict)
 
 
 def _back_to_steps(
@@ -632,7 +625,7 @@ async def _ready(
     if isinstance(opened, Response):
         return opened
     source, draft = opened
-    checked = await _checked(v.request, v.db, v.principal, source, draft)
+    checked = await _checked(v, source, draft)
     if isinstance(checked, Response):
         return checked
     return source, draft, *checked

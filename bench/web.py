@@ -120,10 +120,17 @@ def pages(demo: dict[str, Any], ids: dict[str, int]) -> list[tuple[str, str, str
         ),
         ("return detail", "merchant", f"/returns/{ids['completed']}", f"/2025-07/return/{ids['completed']}"),
         ("orders list", "merchant", "/orders", "/2025-07/return?Limit=50"),
+        ("orders search", "merchant", "/orders?q=jordan", "/2025-07/return?Limit=50"),
         (
             "order detail",
             "merchant",
-            f"/orders/{shipment}",
+            f"/orders/{demo['shipments']['regular']['order_id']}",
+            f"/2025-07/return?OriginalShipmentIds={shipment}",
+        ),
+        (
+            "create return: items",
+            "merchant",
+            f"/returns/new/{shipment}/items",
             f"/2025-07/return?OriginalShipmentIds={shipment}",
         ),
         ("products", "merchant", "/products", "/2025-07/fulfillment-center"),
@@ -151,6 +158,10 @@ async def _measure(server: Server, demo: dict[str, Any], ids: dict[str, int], ba
                 connection, web["warehouse"][str(CENTER)]["email"], web["warehouse"][str(CENTER)]["password"]
             ),
         }
+        # The create-return wizard keeps its draft in the session: start one to time its first step.
+        await connection.request(
+            "GET", f"/returns/new?shipment={demo['shipments']['regular']['id']}", sessions["merchant"]
+        )
         tokens = {
             "merchant": {"Authorization": f"Bearer {demo['token']}"},
             "warehouse": {"Authorization": f"Bearer {demo['warehouse_tokens'][str(CENTER)]}"},

@@ -461,6 +461,7 @@ def _shipment(session: Session, row: Shipment | None) -> dict[str, Any]:
     ).all()
     return {
         "id": row.id,
+        "order_id": row.order_id,
         "store_order_id": row.order.store_order_id,
         "tracking_number": row.tracking_number,
         "fulfillment_center_id": row.fulfillment_center_id,

@@ -206,24 +206,32 @@ def pickup_refusal(customer: Address) -> str | None:
     return None
 
 
+def service_refusal(quote: Quote, weight_kg: Decimal) -> str | None:
+    """Why this carrier service may not carry a parcel of this weight (seed 000: over 10 lb only
+    FedEx Ground), or the carrier's own refusal; None when it may."""
+    heavy = weight_kg > HEAVY_PARCEL_KG
+    if heavy and (quote.carrier.lower(), quote.service.lower()) != (
+        HEAVY_CARRIER.lower(),
+        HEAVY_SERVICE.lower(),
+    ):
+        return (
+            f"parcels over {HEAVY_PARCEL_KG} kg (10 lb) ship only with {HEAVY_CARRIER} {HEAVY_SERVICE} "
+            f"(this one weighs {weight_kg.normalize():f} kg)"
+        )
+    return quote.refusal
+
+
 def choose_quote(
     request: LabelRequest, quotes: list[Quote], weight_kg: Decimal, prefix: str = "label."
 ) -> Quote:
     """The quote to buy: the cheapest that may carry the parcel, or the one the merchant named."""
-    heavy = weight_kg > HEAVY_PARCEL_KG
-
-    def heavy_refusal(q: Quote) -> str | None:
-        if heavy and (q.carrier.lower(), q.service.lower()) != (HEAVY_CARRIER.lower(), HEAVY_SERVICE.lower()):
-            return (
-                f"parcels over {HEAVY_PARCEL_KG} kg (10 lb) ship only with {HEAVY_CARRIER} {HEAVY_SERVICE} "
-                f"(this one weighs {weight_kg.normalize():f} kg)"
-            )
-        return q.refusal
-
     if request.type is LabelType.OPTIMIZED:
-        usable = [q for q in quotes if heavy_refusal(q) is None and q.amount is not None]
+        usable = [q for q in quotes if service_refusal(q, weight_kg) is None and q.amount is not None]
         if not usable:
-            reasons = "; ".join(f"{q.name}: {heavy_refusal(q)}" for q in quotes) or "no carrier is configured"
+            reasons = (
+                "; ".join(f"{q.name}: {service_refusal(q, weight_kg)}" for q in quotes)
+                or "no carrier is configured"
+            )
             raise RuleViolation(
                 "No carrier service may carry this parcel",
                 [
@@ -253,7 +261,7 @@ def choose_quote(
                 )
             ],
         )
-    refusal = heavy_refusal(chosen)
+    refusal = service_refusal(chosen, weight_kg)
     if refusal is not None:
         raise RuleViolation(
             f"{chosen.name} may not carry this parcel",

@@ -7,13 +7,14 @@ so a refused label leaves no return behind and buys nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from functools import cache
 from importlib.resources import files
 from typing import Any
 
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from homeward.auth.domain import Principal, Scope
 from homeward.catalog.models import FulfillmentCenter, Product
@@ -23,8 +24,8 @@ from homeward.kit.errors import FieldError, InvalidInput, NotFound, RuleViolatio
 from homeward.kit.orm import in_ids
 from homeward.kit.pagination import Cursor, Page
 from homeward.labels import domain
-from homeward.labels.carriers.rate_card import carriers_of
-from homeward.labels.domain import Address, LabelRequest, LabelType, Parcel, ParcelItem
+from homeward.labels.carriers.rate_card import RateCardCarrier, carriers_of
+from homeward.labels.domain import Address, LabelRequest, LabelType, Parcel, ParcelItem, Quote
 from homeward.labels.models import RateCardFile, ReturnLabel
 from homeward.labels.pdf import LabelContent, render_label
 from homeward.labels.rate_file import RateCard, cached_rate_card, parse_rate_file
@@ -187,6 +188,108 @@ def label_pdf(db: Database, principal: Principal, channel_id: int | None, return
         return LabelFile(f"return-{row.id}-{row.reference_id}.pdf", label.pdf)
 
 
+# --- a return being drafted (the dashboard's label step) -------------------------------------------
+
+
+@dataclass(frozen=True)
+class LabelOptions:
+    """What the label types would do for a return not created yet, judged by the same rules."""
+
+    weight_kg: Decimal
+    refusals: tuple[FieldError, ...]  # why no label can be bought for it (empty: one can)
+    fallback_reason: str | None  # carriers will not take it: a purchased label stays Prepaid
+    quotes: tuple[Quote, ...]  # every carrier service: its price, or why it may not carry the parcel
+    cheapest: Quote | None  # what Optimized would buy
+
+    @property
+    def purchasable(self) -> bool:
+        return not self.refusals
+
+
+@dataclass(frozen=True)
+class LabelVerdict:
+    """A label judged for a drafted return: the choices, and what this label would meet."""
+
+    options: LabelOptions
+    errors: list[FieldError]  # what creating the return with this label would refuse
+    quote: Quote | None  # what it would buy (None: Prepaid, a fallback, or refused)
+
+
+def judge_label(
+    db: Database, principal: Principal, request: ReturnRequest, label: LabelRequest | None = None
+) -> LabelVerdict:
+    """The label choices for a drafted return (Prepaid always; purchased ones unless a rule refuses),
+    and, for `label`, what creating the return with it would refuse (create_return's label rules).
+    Nothing is created or bought; a label that would fall back to Prepaid is not refused."""
+    principal.require(Scope.RETURNS_WRITE)
+    with db.read() as session:
+        facts = _draft_facts(session, principal, request)
+        weight = sum((i.weight_kg * i.quantity for i in facts.items), Decimal("0"))
+        if facts.center is None:
+            missing = FieldError("fulfillment_center.id", "choose an existing fulfillment center first")
+            purchased = label is not None and label.type.is_purchased
+            return LabelVerdict(
+                LabelOptions(weight, (missing,), None, (), None), [missing] if purchased else [], None
+            )
+        card = _rate_card(session)
+
+        def errors_of(wanted: LabelRequest) -> tuple[list[FieldError], _Decision | None]:
+            try:
+                decision = _decide(
+                    session,
+                    wanted,
+                    facts,
+                    reference_id=request.reference_id,
+                    tracking_number=request.tracking_number,
+                    prefix="label.",
+                    card=card,
+                )
+            except RuleViolation as exc:
+                return list(exc.errors), None
+            return [], decision
+
+        quotes: tuple[Quote, ...] = ()
+        if facts.customer is not None:
+            parcel = Parcel(facts.items, origin=facts.customer, destination=facts.center)
+            quotes = tuple(
+                replace(q, refusal=domain.service_refusal(q, weight))
+                for carrier in carriers_of(card)
+                for q in carrier.quote(parcel)
+            )
+        refusals, optimized = errors_of(LabelRequest(LabelType.OPTIMIZED))
+        options = LabelOptions(
+            weight,
+            tuple(refusals),
+            optimized.fallback_reason if optimized else None,
+            quotes,
+            optimized.quote if optimized else None,
+        )
+        if label is None or not label.type.is_purchased:
+            return LabelVerdict(options, [], None)
+        errors, decision = errors_of(label)
+        return LabelVerdict(options, errors, decision.quote if decision else None)
+
+
+def label_options(db: Database, principal: Principal, request: ReturnRequest) -> LabelOptions:
+    return judge_label(db, principal, request).options
+
+
+def check_label(
+    db: Database, principal: Principal, request: ReturnRequest, label: LabelRequest
+) -> list[FieldError]:
+    return judge_label(db, principal, request, label).errors
+
+
+def _draft_facts(session: Session, principal: Principal, request: ReturnRequest) -> _ParcelFacts:
+    return _parcel_facts(
+        session,
+        [(line.inventory_id, line.expected_units) for line in request.lines],
+        request.original_shipment_id,
+        request.fulfillment_center_id,
+        merchant_id=principal.merchant_id,
+    )
+
+
 # --- rate cards -----------------------------------------------------------------------------------
 
 
@@ -274,49 +377,44 @@ def _give_label(session: Session, row: ReturnOrder, request: LabelRequest, *, pr
         session.flush()
         return label
 
-    items = _parcel_items(session, row)
-    shipment = session.get(Shipment, row.original_shipment_id) if row.original_shipment_id else None
-    customer = _customer_address(shipment) if shipment is not None else None
-    fc = session.get(FulfillmentCenter, row.fulfillment_center_id)
-    assert fc is not None, "a return's fulfillment center exists (foreign key)"
-    center = Address(fc.name, fc.address1, fc.address2, fc.city, fc.state, fc.zip_code, fc.country)
-    domain.check_purchase(
+    facts = _parcel_facts(
+        session,
+        [(item.inventory_id, item.quantity) for item in row.items],
+        row.original_shipment_id,
+        row.fulfillment_center_id,
+    )
+    assert facts.center is not None, "a return's fulfillment center exists (foreign key)"
+    decision = _decide(
+        session,
         request,
-        parcel_items=items,
-        customer=customer,
-        fulfillment_center=center,
+        facts,
         reference_id=row.reference_id,
         tracking_number=row.tracking_number,
         prefix=prefix,
     )
-    assert customer is not None  # check_purchase refuses a label without one
-    parcel = Parcel(items, origin=customer, destination=center)
+    parcel = decision.parcel
     label.weight_kg = parcel.weight_kg
-    refusal = domain.pickup_refusal(customer)
-    if refusal is not None:
+    if decision.fallback_reason is not None:
         # Seed 000: such labels fail; the return stays Prepaid and says why.
-        label.fallback_reason = refusal
+        label.fallback_reason = decision.fallback_reason
         session.flush()
         return label
 
-    card = _rate_card(session)
-    carriers = {c.code: c for c in carriers_of(card)}
-    quotes = [q for carrier in carriers.values() for q in carrier.quote(parcel)]
-    chosen = domain.choose_quote(request, quotes, parcel.weight_kg, prefix)
-    bought = carriers[chosen.carrier].buy(chosen, parcel, serial=row.id)
+    assert decision.quote is not None and decision.carrier is not None
+    bought = decision.carrier.buy(decision.quote, parcel, serial=row.id)
     label.label_type = request.type.value
     label.fallback_reason = None
     label.carrier, label.service = bought.carrier, bought.service
     label.tracking_number, label.cost, label.zone = bought.tracking_number, bought.amount, bought.zone
-    label.rate_card_version = card.version
+    label.rate_card_version = decision.rate_card_version
     label.pdf = render_label(
         LabelContent(
             reference_id=row.reference_id,
             tracking_number=bought.tracking_number,
             carrier_name=bought.carrier_name,
             service_name=bought.service_name,
-            origin=customer,
-            destination=center,
+            origin=parcel.origin,
+            destination=parcel.destination,
             weight_kg=parcel.weight_kg,
             zone=bought.zone,
             created_at=now,
@@ -330,22 +428,95 @@ def _give_label(session: Session, row: ReturnOrder, request: LabelRequest, *, pr
     return label
 
 
-def _parcel_items(session: Session, row: ReturnOrder) -> tuple[ParcelItem, ...]:
-    products = {
-        p.id: p
-        for p in session.scalars(select(Product).where(Product.id.in_({i.inventory_id for i in row.items})))
-    }
-    return tuple(
-        ParcelItem(
-            inventory_id=item.inventory_id,
-            name=item.name,
-            quantity=item.quantity,
-            weight_kg=products[item.inventory_id].weight_kg,
-            dangerous_goods=products[item.inventory_id].dangerous_goods
-            or products[item.inventory_id].ineligible_category == "hazardous_materials",
-        )
-        for item in row.items
+@dataclass(frozen=True)
+class _ParcelFacts:
+    """What the label rules judge: the items, where they come from and where they go."""
+
+    items: tuple[ParcelItem, ...]
+    customer: Address | None  # None: no original shipment of this merchant
+    center: Address | None  # None: no such fulfillment center
+
+
+@dataclass(frozen=True)
+class _Decision:
+    """A purchase the rules allow: the quote to buy, or why carriers will not take it (fallback)."""
+
+    parcel: Parcel
+    fallback_reason: str | None = None
+    quote: Quote | None = None
+    carrier: RateCardCarrier | None = None
+    rate_card_version: str | None = None
+
+
+def _parcel_facts(
+    session: Session,
+    units: list[tuple[int, int]],
+    shipment_id: int | None,
+    fulfillment_center_id: int,
+    merchant_id: int | None = None,
+) -> _ParcelFacts:
+    """The facts for (inventory id, quantity) pairs; `merchant_id` limits products and shipment to it."""
+    query = (
+        select(Product)
+        .where(Product.id.in_({inventory_id for inventory_id, _ in units}))
+        .options(lazyload(Product.components))  # not needed to weigh a parcel
     )
+    if merchant_id is not None:
+        query = query.where(Product.merchant_id == merchant_id)
+    products = {p.id: p for p in session.scalars(query)}
+    items = tuple(
+        ParcelItem(
+            inventory_id=inventory_id,
+            name=products[inventory_id].name,
+            quantity=quantity,
+            weight_kg=products[inventory_id].weight_kg,
+            dangerous_goods=products[inventory_id].dangerous_goods
+            or products[inventory_id].ineligible_category == "hazardous_materials",
+        )
+        for inventory_id, quantity in units
+        if inventory_id in products
+    )
+    shipment = session.get(Shipment, shipment_id) if shipment_id is not None else None
+    if shipment is not None and merchant_id is not None and shipment.merchant_id != merchant_id:
+        shipment = None
+    fc = session.get(FulfillmentCenter, fulfillment_center_id)
+    center = (
+        Address(fc.name, fc.address1, fc.address2, fc.city, fc.state, fc.zip_code, fc.country) if fc else None
+    )
+    return _ParcelFacts(items, _customer_address(shipment) if shipment is not None else None, center)
+
+
+def _decide(
+    session: Session,
+    request: LabelRequest,
+    facts: _ParcelFacts,
+    *,
+    reference_id: str,
+    tracking_number: str | None,
+    prefix: str,
+    card: RateCard | None = None,
+) -> _Decision:
+    """Judge a purchased label by the rules, then find the quote to buy; RuleViolation when refused."""
+    assert facts.center is not None
+    domain.check_purchase(
+        request,
+        parcel_items=facts.items,
+        customer=facts.customer,
+        fulfillment_center=facts.center,
+        reference_id=reference_id,
+        tracking_number=tracking_number,
+        prefix=prefix,
+    )
+    assert facts.customer is not None  # check_purchase refuses a label without one
+    parcel = Parcel(facts.items, origin=facts.customer, destination=facts.center)
+    refusal = domain.pickup_refusal(facts.customer)
+    if refusal is not None:
+        return _Decision(parcel, fallback_reason=refusal)
+    card = card or _rate_card(session)
+    carriers = {c.code: c for c in carriers_of(card)}
+    quotes = [q for carrier in carriers.values() for q in carrier.quote(parcel)]
+    chosen = domain.choose_quote(request, quotes, parcel.weight_kg, prefix)
+    return _Decision(parcel, quote=chosen, carrier=carriers[chosen.carrier], rate_card_version=card.version)
 
 
 def _customer_address(shipment: Shipment) -> Address:

@@ -137,13 +137,25 @@ class Facts:
     dispose_dangerous_goods: bool = False
 
 
+def disposed_whatever_requested(
+    category: IneligibleCategory | None, dangerous_goods: bool, dispose_dangerous_goods: bool
+) -> str | None:
+    """Why every unit of an item is disposed on receipt whatever the return asks (rules 1 and 2),
+    or None when the requested action stands."""
+    if category is not None:
+        return f"Not eligible for return ({CATEGORY_NAMES[category]}): always disposed"
+    if dangerous_goods and dispose_dangerous_goods:
+        return "Dangerous goods: the merchant disposes them on receipt"
+    return None
+
+
 def decide(requested: ReturnAction, why: str, item: ItemRules, obs: Observation, facts: Facts) -> Decision:
     """The final action for units of one observation; the reason says why."""
-    if item.ineligible_category is not None:
-        category = CATEGORY_NAMES[item.ineligible_category]
-        return Decision(ReturnAction.DISPOSE, f"Not eligible for return ({category}): always disposed")
-    if item.dangerous_goods and facts.dispose_dangerous_goods:
-        return Decision(ReturnAction.DISPOSE, "Dangerous goods: the merchant disposes them on receipt")
+    disposal = disposed_whatever_requested(
+        item.ineligible_category, item.dangerous_goods, facts.dispose_dangerous_goods
+    )
+    if disposal is not None:
+        return Decision(ReturnAction.DISPOSE, disposal)
     if requested is ReturnAction.RESTOCK:
         problem = _reason_not_to_restock(item, obs, facts.today)
         if problem is not None:

@@ -6,6 +6,8 @@ functions what is allowed; nothing here touches a database or a web framework.
 
 from __future__ import annotations
 
+import re
+import secrets
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,6 +20,13 @@ from homeward.returns.order_items import OrderItemFacts, OrderItemLine
 from homeward.returns.refunds import RefundTerms
 
 REFERENCE_ID_MAX = 46
+# Seed 000: an RMA entered in the dashboard is 8 to 46 letters and digits. The APIs keep their own,
+# looser limits (1 to 46 characters): existing API clients send shorter ids.
+DASHBOARD_REFERENCE_MIN = 8
+_ALPHANUMERIC = re.compile(r"[A-Za-z0-9]*")
+# Generated RMAs: no 0/O or 1/I, so a person can read one off a box and type it.
+_REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+GENERATED_REFERENCE_PREFIX = "RMA"
 
 
 class ReturnStatus(StrEnum):
@@ -220,6 +229,29 @@ def check_request(
 
 def duplicate_reference(reference_id: str) -> FieldError:
     return FieldError("reference_id", f"'{reference_id}' is already used by another return of this merchant")
+
+
+def check_dashboard_reference(reference_id: str) -> list[FieldError]:
+    """The dashboard's RMA rule (seed 000), on top of check_request's: at least 8 characters, letters
+    and digits only. Blank and too long are check_request's to say."""
+    errors = []
+    if 0 < len(reference_id.strip()) < DASHBOARD_REFERENCE_MIN:
+        errors.append(
+            FieldError(
+                "reference_id",
+                f"must be at least {DASHBOARD_REFERENCE_MIN} characters ({len(reference_id)} given)",
+            )
+        )
+    if not _ALPHANUMERIC.fullmatch(reference_id):
+        errors.append(
+            FieldError("reference_id", "may hold only letters A-Z and digits 0-9 (no spaces or symbols)")
+        )
+    return errors
+
+
+def new_reference_id() -> str:
+    """A random RMA that keeps the dashboard rule: RMA and 10 characters (about 50 bits)."""
+    return GENERATED_REFERENCE_PREFIX + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(10))
 
 
 def _check_line(

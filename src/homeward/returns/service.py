@@ -64,6 +64,18 @@ def create_return_in(
     return row
 
 
+def check_request(db: Database, principal: Principal, request: ReturnRequest) -> list[FieldError]:
+    """Every rule create_return would find this request breaking, without creating anything: how a
+    form checks a return step by step before it is submitted. Empty when it would be accepted now."""
+    principal.require(Scope.RETURNS_WRITE)
+    with db.read() as session:
+        try:
+            _check(session, principal, request, excluding=None, lock=False)
+        except RuleViolation as exc:
+            return list(exc.errors)
+        return []
+
+
 def create_order_item_return_in(
     session: Session, principal: Principal, request: OrderItemReturn
 ) -> ReturnOrder:
@@ -295,13 +307,18 @@ class _Checked:
 
 
 def _check(
-    session: Session, principal: Principal, request: ReturnRequest, *, excluding: int | None
+    session: Session,
+    principal: Principal,
+    request: ReturnRequest,
+    *,
+    excluding: int | None,
+    lock: bool = True,
 ) -> _Checked:
     """Gather the facts the domain rules need, then let the domain judge the request."""
     shipment: Shipment | None = None
     if request.original_shipment_id is not None:
         # Lock the shipment so concurrent returns against it cannot both claim the last unit.
-        shipment = session.get(Shipment, request.original_shipment_id, with_for_update=True)
+        shipment = session.get(Shipment, request.original_shipment_id, with_for_update=lock)
         if shipment is not None and shipment.merchant_id != principal.merchant_id:
             shipment = None
     products = {

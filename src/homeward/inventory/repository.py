@@ -48,3 +48,22 @@ def _sums(session: Session, *conditions: object) -> Balance:
         .group_by(LedgerEntry.bucket)
     )
     return Balance.of({Bucket(bucket): int(total) for bucket, total in session.execute(query)})
+
+
+def quarantined_in_center(
+    session: Session, fulfillment_center_id: int, limit: int
+) -> list[tuple[int, int, int, datetime]]:
+    """(return id, inventory id, units in quarantine, first put there) with units still there."""
+    units = func.sum(LedgerEntry.quantity)
+    query = (
+        select(LedgerEntry.return_id, LedgerEntry.inventory_id, units, func.min(LedgerEntry.occurred_at))
+        .where(
+            LedgerEntry.fulfillment_center_id == fulfillment_center_id,
+            LedgerEntry.bucket == Bucket.QUARANTINE.value,
+        )
+        .group_by(LedgerEntry.return_id, LedgerEntry.inventory_id)
+        .having(units > 0)
+        .order_by(func.min(LedgerEntry.occurred_at), LedgerEntry.return_id, LedgerEntry.inventory_id)
+        .limit(limit)
+    )
+    return [(r, i, int(q), when) for r, i, q, when in session.execute(query)]

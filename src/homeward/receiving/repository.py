@@ -52,3 +52,18 @@ def awaiting_returns_of_shipment(
         ReturnOrder.status == ReturnStatus.AWAITING_ARRIVAL.value,
     )
     return list(session.scalars(query.order_by(ReturnOrder.id)))
+
+
+def waiting_in_center(session: Session, fulfillment_center_id: int, limit: int) -> list[ReturnOrder]:
+    """Returns of the center with units to inspect, the most recently scanned or worked on first."""
+    query = (
+        select(ReturnOrder)
+        .options(selectinload(ReturnOrder.items), selectinload(ReturnOrder.inspections))
+        .where(
+            ReturnOrder.fulfillment_center_id == fulfillment_center_id,
+            ReturnOrder.status.in_([ReturnStatus.ARRIVED.value, ReturnStatus.PROCESSING.value]),
+        )
+        .order_by(ReturnOrder.updated_at.desc(), ReturnOrder.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -30,7 +31,13 @@ from homeward.photos.store import Photo, PhotoStore, new_key
 from homeward.receiving import domain, repository
 from homeward.receiving.domain import LineKind, Observation
 from homeward.receiving.models import Inspection
-from homeward.receiving.records import CatalogView, WarehouseReturnRecord, to_record
+from homeward.receiving.records import (
+    CatalogView,
+    PreviewLine,
+    WaitingReturn,
+    WarehouseReturnRecord,
+    to_record,
+)
 from homeward.returns import repository as returns_repository
 from homeward.returns.domain import ActionSource, ReturnLine, ReturnRequest, ReturnStatus, ReturnType
 from homeward.returns.models import ReturnOrder
@@ -329,6 +336,58 @@ def get_return(db: Database, staff: WarehousePrincipal, return_id: int) -> Wareh
         if row is None:
             raise _not_found(staff, return_id)
         return _record(session, row)
+
+
+def preview(
+    db: Database, staff: WarehousePrincipal, return_id: int, observations: Sequence[Observation]
+) -> list[PreviewLine]:
+    """What the rules would decide for each reported line, recording nothing (the same judgement
+    `inspect` makes). Photos are only sent with the real inspection, so a preview judges every
+    line as if its photo were attached."""
+    staff.require(Scope.WAREHOUSE)
+    with db.read() as session:
+        row = repository.get_in_center(session, staff.fulfillment_center_id, return_id)
+        if row is None:
+            raise _not_found(staff, return_id)
+        domain.ensure_inspectable(row.status_enum, row.id)
+        facts = _facts(session, row, {o.inventory_id for o in observations})
+    assumed = [replace(o, photo=o.photo or f"photo-{i}") for i, o in enumerate(observations)]
+    judged = domain.judge_lines(assumed, facts, frozenset(o.photo for o in assumed if o.photo))
+    return [
+        PreviewLine(line.decision.action, line.decision.reason)
+        if isinstance(line, domain.PlannedLine)
+        else PreviewLine(None, "Breaks a rule", tuple(line))
+        for line in judged
+    ]
+
+
+def waiting_for_inspection(db: Database, staff: WarehousePrincipal, limit: int = 200) -> list[WaitingReturn]:
+    """The center's Arrived and Processing returns, the most recently scanned or worked on first."""
+    staff.require(Scope.WAREHOUSE)
+    with db.read() as session:
+        rows = repository.waiting_in_center(session, staff.fulfillment_center_id, limit)
+        names = dict(
+            session.execute(
+                select(Merchant.id, Merchant.name).where(Merchant.id.in_({r.merchant_id for r in rows}))
+            ).all()
+        )
+        waiting = []
+        for row in rows:
+            expected = _expected(row)
+            waiting.append(
+                WaitingReturn(
+                    id=row.id,
+                    reference_id=row.reference_id,
+                    merchant_name=names.get(row.merchant_id, ""),
+                    return_type=ReturnType(row.return_type),
+                    status=ReturnStatus(row.status),
+                    tracking_number=row.tracking_number,
+                    expected=sum(e.quantity for e in expected.values()),
+                    remaining=sum(max(e.remaining, 0) for e in expected.values()),
+                    updated_at=row.updated_at,
+                )
+            )
+        return waiting
 
 
 def _locked(session: Session, staff: WarehousePrincipal, return_id: int) -> ReturnOrder:

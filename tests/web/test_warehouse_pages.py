@@ -187,7 +187,7 @@ def test_preview_shows_what_damage_and_failed_steps_lead_to(client: TestClient, 
     assert outcome(live.text, 0) == "The rules decide Dispose Damaged: backup action"
     assert outcome(live.text, 1) == "The rules decide Restock Item's return preference"
     assert outcome(live.text, 2) == "The rules decide Quarantine Item's return preference"
-    assert "If saved now: 1 × Dispose 1 × Quarantine 1 × Restock" in text_of(live.text)
+    assert "If saved now: Dispose 1 Quarantine 1 Restock 1" in text_of(live.text)
 
     plain = post(client, f"/inspect/{return_id}/preview", units)  # no JavaScript: the whole page again
     assert plain.status_code == 200 and "<html" in plain.text
@@ -308,8 +308,8 @@ def test_close_as_short_asks_first_then_records_the_missing_units(
     seen = text_of(confirm.text)
     assert (
         "Close RMA WEBSHORT1 as short?" in seen
-        and "1 × Classic Tee (M)" in seen
-        and "1 × Ceramic Mug 12oz" in seen
+        and "Classic Tee (M) #1001 : 1 unit(s)" in seen
+        and "Ceramic Mug 12oz #1002 : 1 unit(s)" in seen
     )
     assert shipbob(client, demo, return_id)["status"] == "Processing"  # asking changed nothing
 

@@ -62,6 +62,7 @@ class Unit:
     index: int
     item: ItemProgress
     number: int  # 1, 2, ... within its item
+    of: int = 1  # units of the item on the page
     record: bool = True
     damaged: bool = False
     passed: set[str] = field(default_factory=set)
@@ -300,6 +301,13 @@ def _blank_units(record: WarehouseReturnRecord) -> list[Unit]:
         for number in range(1, max(item.remaining, 0) + 1):
             if len(units) < MAX_UNITS:
                 units.append(Unit(index=len(units), item=item, number=number))
+    return _counted(units)
+
+
+def _counted(units: list[Unit]) -> list[Unit]:
+    per_item = Counter(u.item.inventory_id for u in units)
+    for unit in units:
+        unit.of = per_item[unit.item.inventory_id]
     return units
 
 
@@ -337,7 +345,7 @@ def _read_units(
         upload = form.get(f"{prefix}.photo")
         unit.had_photo = isinstance(upload, UploadFile) and bool(upload.filename)
         units.append(unit)
-    return units, expiries
+    return _counted(units), expiries
 
 
 async def _read_photos(form: FormData, units: list[Unit], errors: FormErrors) -> None:

@@ -74,7 +74,8 @@ def test_scan_inspect_with_a_photo_and_release_from_quarantine(
     expect(page.get_by_role("heading", level=1)).to_contain_text("Completed")
     photo = page.get_by_role("img", name=re.compile("Photo of 1 unit"))
     expect(photo).to_be_visible()
-    assert photo.evaluate("img => img.naturalWidth") == 64  # the photo came back from the store
+    # The photo comes back from the store: the page shows the 64-pixel-wide JPEG that was uploaded.
+    page.wait_for_function("() => [...document.images].some(i => i.complete && i.naturalWidth === 64)")
     expect(page.get_by_text("Damaged: backup action. Inspector: torn seam")).to_be_visible()
     screenshot(page, f"warehouse-inspect-completed-{backend}")
 

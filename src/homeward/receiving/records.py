@@ -165,3 +165,12 @@ class PreviewLine:
     action: ReturnAction | None
     reason: str
     errors: tuple[FieldError, ...] = ()
+
+
+@dataclass(frozen=True)
+class InspectionPreview:
+    """A return and what the rules would do with the lines reported for it, one per line."""
+
+    record: WarehouseReturnRecord
+    lines: tuple[PreviewLine, ...]
+    refusal: str | None = None  # why the return cannot be inspected now (then `lines` is empty)

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from homeward.orders.models import Shipment
+from homeward.receiving.domain import LineKind
+from homeward.receiving.models import Inspection
 from homeward.returns.domain import ReturnStatus
-from homeward.returns.models import ReturnOrder
+from homeward.returns.models import ReturnItem, ReturnOrder
+from homeward.tenants.models import Merchant
 
 
 def get_in_center(
@@ -54,16 +61,52 @@ def awaiting_returns_of_shipment(
     return list(session.scalars(query.order_by(ReturnOrder.id)))
 
 
-def waiting_in_center(session: Session, fulfillment_center_id: int, limit: int) -> list[ReturnOrder]:
-    """Returns of the center with units to inspect, the most recently scanned or worked on first."""
-    query = (
-        select(ReturnOrder)
-        .options(selectinload(ReturnOrder.items), selectinload(ReturnOrder.inspections))
+def waiting_in_center(session: Session, fulfillment_center_id: int, limit: int) -> list[WaitingRow]:
+    """Returns of the center with units to inspect, the most recently scanned or worked on first,
+    with their expected units and those already accounted for (inspected or recorded short)."""
+    rows = session.execute(
+        select(
+            ReturnOrder.id,
+            ReturnOrder.reference_id,
+            Merchant.name,
+            ReturnOrder.return_type,
+            ReturnOrder.status,
+            ReturnOrder.tracking_number,
+            ReturnOrder.updated_at,
+        )
+        .join(Merchant, Merchant.id == ReturnOrder.merchant_id)
         .where(
             ReturnOrder.fulfillment_center_id == fulfillment_center_id,
             ReturnOrder.status.in_([ReturnStatus.ARRIVED.value, ReturnStatus.PROCESSING.value]),
         )
         .order_by(ReturnOrder.updated_at.desc(), ReturnOrder.id.desc())
         .limit(limit)
+    ).all()
+    ids = [row[0] for row in rows]
+    expected = _sums(session, ReturnItem.return_id, ReturnItem.quantity, ReturnItem.return_id.in_(ids))
+    done = _sums(
+        session,
+        Inspection.return_id,
+        Inspection.quantity,
+        Inspection.return_id.in_(ids),
+        Inspection.kind.in_([LineKind.EXPECTED.value, LineKind.SHORT.value]),
     )
-    return list(session.scalars(query))
+    return [WaitingRow(*row, expected.get(row[0], 0), done.get(row[0], 0)) for row in rows]
+
+
+def _sums(session: Session, key: Any, value: Any, *where: Any) -> dict[int, int]:
+    query = select(key, func.sum(value)).where(*where).group_by(key)
+    return {k: int(total or 0) for k, total in session.execute(query)}
+
+
+@dataclass(frozen=True)
+class WaitingRow:
+    id: int
+    reference_id: str
+    merchant_name: str
+    return_type: str
+    status: str
+    tracking_number: str | None
+    updated_at: datetime
+    expected: int
+    accounted: int  # inspected as expected, or recorded short

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -67,7 +68,8 @@ class Unit:
     damaged: bool = False
     passed: set[str] = field(default_factory=set)
     lot_number: str = ""
-    expiration_date: str = ""
+    expiration_date: str = ""  # as typed
+    expiry: date | None = None  # as read
     reason: str = ""
     photo: Photo | None = None
     had_photo: bool = False  # a file was chosen; after a re-render it must be chosen again
@@ -78,14 +80,14 @@ class Unit:
     def prefix(self) -> str:
         return f"items[{self.index}]"
 
-    def observation(self, expiry: date | None) -> Observation:
+    def observation(self) -> Observation:
         return Observation(
             inventory_id=self.item.inventory_id,
             quantity=1,
             reason=self.reason or None,
             damaged=self.damaged,
             lot_number=(self.lot_number or None) if self.item.lot_tracked else None,
-            expiration_date=expiry if self.item.lot_tracked else None,
+            expiration_date=self.expiry if self.item.lot_tracked else None,
             steps={step: step in self.passed for step in self.item.inspection_steps},
             photo=f"u{self.index}" if self.photo else None,
         )
@@ -112,11 +114,9 @@ async def inspect_form(
     who: WarehousePrincipal = Depends(staff),
     db: Database = Depends(get_db),
 ) -> Response:
-    record = await run_in_threadpool(receiving.get_return, db, who, return_id)
-    units = _blank_units(record)
-    if record.status in INSPECTABLE:
-        await _judge(db, who, record, units, FormErrors(), {})
-    return _inspect_page(request, record, units, FormErrors())
+    errors = FormErrors()
+    record, units = await _sheet(db, who, return_id, _blank_units, errors)
+    return _inspect_page(request, record, units, errors)
 
 
 @router.post("/inspect/{return_id:int}/preview")
@@ -127,11 +127,9 @@ async def preview(
     db: Database = Depends(get_db),
 ) -> Response:
     """What the rules would do with the units as typed. htmx gets the outcome boxes only."""
-    record = await run_in_threadpool(receiving.get_return, db, who, return_id)
     form = await _form(request)
     errors = FormErrors()
-    units, expiries = _read_units(form, record, errors)
-    await _judge(db, who, record, units, errors, expiries)
+    record, units = await _sheet(db, who, return_id, lambda r: _read_units(form, r, errors), errors)
     if request.headers.get("hx-request"):
         return page(request, "warehouse/_outcomes.html", units=units, errors=errors, tally=_tally(units))
     return _inspect_page(request, record, units, errors, previewed=True)
@@ -148,21 +146,22 @@ async def save(
     record = await run_in_threadpool(receiving.get_return, db, who, return_id)
     form = await _form(request)
     errors = FormErrors()
-    units, expiries = _read_units(form, record, errors)
+    units = _read_units(form, record, errors)
     await _read_photos(form, units, errors)
     chosen = [u for u in units if u.record]
     if not chosen and not errors:
         errors.message = "Tick “In the package” for at least one unit to record it"
     if errors:
-        await _judge(db, who, record, units, errors, expiries)
+        record, units = await _sheet(db, who, return_id, lambda _: units, errors)
         return _inspect_page(request, record, units, errors, status=400)
-    observations = [u.observation(expiries.get(u.index)) for u in chosen]
     uploads = {f"u{u.index}": u.photo for u in chosen if u.photo}
     try:
-        saved = await run_in_threadpool(receiving.inspect, db, photos, who, return_id, observations, uploads)
+        saved = await run_in_threadpool(
+            receiving.inspect, db, photos, who, return_id, [u.observation() for u in chosen], uploads
+        )
     except (InvalidInput, RuleViolation) as exc:
         refused = _renumbered(exc, chosen)
-        await _judge(db, who, record, units, refused, expiries)
+        record, units = await _sheet(db, who, return_id, lambda _: units, refused)
         return _inspect_page(request, record, units, refused, status=STATUS_OF[type(exc)])
     before = {line.id for line in record.inspections}
     added = Counter(line.action for line in saved.inspections if line.id not in before)
@@ -311,13 +310,10 @@ def _counted(units: list[Unit]) -> list[Unit]:
     return units
 
 
-def _read_units(
-    form: FormData, record: WarehouseReturnRecord, errors: FormErrors
-) -> tuple[list[Unit], dict[int, date]]:
+def _read_units(form: FormData, record: WarehouseReturnRecord, errors: FormErrors) -> list[Unit]:
     """The units as posted (a unit names its item; numbers are recounted per item)."""
     items = {i.inventory_id: i for i in record.items}
     units: list[Unit] = []
-    expiries: dict[int, date] = {}
     numbers: Counter[int] = Counter()
     for index in range(MAX_UNITS):
         prefix = f"items[{index}]"
@@ -339,13 +335,13 @@ def _read_units(
             unit.expiration_date = forms.text(form, f"{prefix}.expiration_date", 40)
             if unit.expiration_date:
                 try:
-                    expiries[index] = date.fromisoformat(unit.expiration_date)
+                    unit.expiry = date.fromisoformat(unit.expiration_date)
                 except ValueError:
                     errors.add(f"{prefix}.expiration_date", "must be a date, like 2027-06-30")
         upload = form.get(f"{prefix}.photo")
         unit.had_photo = isinstance(upload, UploadFile) and bool(upload.filename)
         units.append(unit)
-    return _counted(units), expiries
+    return _counted(units)
 
 
 async def _read_photos(form: FormData, units: list[Unit], errors: FormErrors) -> None:
@@ -370,25 +366,29 @@ def _bounded(form: FormData, name: str, errors: FormErrors, kind: str = "reason"
     return value
 
 
-async def _judge(
+async def _sheet(
     db: Database,
     who: WarehousePrincipal,
-    record: WarehouseReturnRecord,
-    units: list[Unit],
+    return_id: int,
+    units_of: Callable[[WarehouseReturnRecord], list[Unit]],
     errors: FormErrors,
-    expiries: dict[int, date],
-) -> None:
-    """Ask the rules what each unit to record would become; put their answers on the units."""
-    chosen = [u for u in units if u.record]
-    if not chosen or record.status not in INSPECTABLE:
-        return
-    observations = [u.observation(expiries.get(u.index)) for u in chosen]
-    try:
-        outcomes = await run_in_threadpool(receiving.preview, db, who, record.id, observations)
-    except RuleViolation as exc:  # the return moved on meanwhile (completed, closed)
-        errors.message = errors.message or exc.message
-        return
-    for unit, outcome in zip(chosen, outcomes, strict=True):
+) -> tuple[WarehouseReturnRecord, list[Unit]]:
+    """The return and its units (read from it by `units_of`), each with what the rules decide."""
+    shown: list[Unit] = []
+
+    def observations(record: WarehouseReturnRecord) -> list[Observation]:
+        shown.extend(units_of(record))
+        return [u.observation() for u in shown if u.record]
+
+    view = await run_in_threadpool(receiving.preview, db, who, return_id, observations)
+    chosen = [u for u in shown if u.record]
+    if view.refusal is not None:  # it cannot be inspected (any more): say why where units are shown
+        if chosen:
+            errors.message = errors.message or view.refusal
+        for unit in chosen:
+            unit.problems = [view.refusal]
+        return view.record, shown
+    for unit, outcome in zip(chosen, view.lines, strict=True):
         unit.outcome = outcome
         mine = [(n, ms) for n, ms in errors.fields.items() if n.startswith(unit.prefix + ".")]
         typed = [(_suffix(n), m) for n, ms in mine for m in ms]
@@ -396,6 +396,7 @@ async def _judge(
         mistyped = {suffix for suffix, _ in typed}
         problems = [p for p in ruled if p[0] not in mistyped] + typed
         unit.problems = [f"{_label(suffix)}: {m}" for suffix, m in dict.fromkeys(problems)]
+    return view.record, shown
 
 
 def _suffix(name: str) -> str:

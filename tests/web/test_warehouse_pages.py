@@ -258,6 +258,12 @@ def test_saving_an_inspection_with_a_photo_completes_the_return(
     [key] = re.findall(r'<img class="photo" src="/warehouse/v1/photos/([^"]+)"', done.text)
     assert client.get(f"/warehouse/v1/photos/{key}").content == PNG
 
+    late = post(client, f"/inspect/{return_id}/preview", units)  # a second inspector, too late
+    assert (
+        late.status_code == 200 and f"Return {return_id} cannot be inspected: it is 'Completed'" in late.text
+    )
+    assert "This return is completed" in text_of(late.text)
+
     body = shipbob(client, demo, return_id)
     assert body["status"] == "Completed"
     assert taken(body, TEE) == [("Dispose", 1), ("Restock", 1)] and taken(body, MUG) == [("Quarantine", 1)]

@@ -13,7 +13,7 @@ from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
 from tests.builders import merchant_headers, return_body
-from tests.web.browser import PHONE, screenshot, sign_in
+from tests.web.browser import PHONE, assert_accessible, screenshot, sign_in
 
 
 def jpeg() -> bytes:
@@ -54,7 +54,11 @@ def test_scan_inspect_with_a_photo_and_release_from_quarantine(
     expect(scan).to_be_focused()
     expect(scan).to_have_value("")
     screenshot(page, f"warehouse-receive-hit-{backend}")
+    assert_accessible(page)
 
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Inspect").click()
+    expect(page.get_by_role("row").filter(has_text="BROWSER-RMA-1")).to_contain_text("3 of 3")
+    screenshot(page, f"warehouse-inspect-list-{backend}")
     page.get_by_role("link", name="Inspect RMA BROWSER-RMA-1").click()
     expect(page).to_have_url(f"{base}/inspect/{return_id}")
     expect(page.locator("#outcome-0")).to_contain_text("Restock")
@@ -68,6 +72,7 @@ def test_scan_inspect_with_a_photo_and_release_from_quarantine(
     page.locator("#unit-2").get_by_label("no chips or cracks").check()
     expect(page.locator("#decision-summary")).to_contain_text("If saved now")
     screenshot(page, f"warehouse-inspect-preview-{backend}")
+    assert_accessible(page)
 
     page.get_by_role("button", name="Save inspection").click()
     expect(page.get_by_role("status").first).to_contain_text("Recorded 3 unit(s) of RMA BROWSER-RMA-1")
@@ -78,11 +83,13 @@ def test_scan_inspect_with_a_photo_and_release_from_quarantine(
     page.wait_for_function("() => [...document.images].some(i => i.complete && i.naturalWidth === 64)")
     expect(page.get_by_text("Damaged: backup action. Inspector: torn seam")).to_be_visible()
     screenshot(page, f"warehouse-inspect-completed-{backend}")
+    assert_accessible(page)
 
     page.get_by_role("link", name="Quarantine").click()
     row = page.get_by_role("row").filter(has_text="BROWSER-RMA-1")
     expect(row).to_contain_text("Ceramic Mug 12oz")
     screenshot(page, f"warehouse-quarantine-{backend}")
+    assert_accessible(page)
     row.get_by_label("To").select_option("Dispose")
     row.get_by_role("button", name="Release").click()
     expect(page.get_by_role("status").first).to_contain_text("Released 1 unit(s) of item #1002")

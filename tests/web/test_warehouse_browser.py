@@ -108,4 +108,13 @@ def test_scan_inspect_with_a_photo_and_release_from_quarantine(
     small.get_by_role("link", name="Inspect RMA BROWSER-RMA-2").click()
     expect(small.locator("#outcome-2")).to_contain_text("Quarantine")
     screenshot(small, f"warehouse-inspect-phone-{backend}")
+    small.get_by_role("link", name="Close as short…").click()
+    expect(small.get_by_role("heading", level=1)).to_have_text("Close RMA BROWSER-RMA-2 as short?")
+    small.get_by_label("Why are they missing? (optional)").fill("empty box")
+    screenshot(small, f"warehouse-close-phone-{backend}")
+    small.get_by_role("button", name="Yes, close as short").click()
+    expect(small.get_by_role("status").first).to_contain_text(
+        "RMA BROWSER-RMA-2 is closed: 3 unit(s) recorded short."
+    )
+    expect(small.get_by_role("heading", level=1)).to_contain_text("Completed")
     phone.close()

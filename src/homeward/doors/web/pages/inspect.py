@@ -43,6 +43,7 @@ router = APIRouter()
 ReturnId = Path(ge=0, le=INT32_MAX)
 MAX_UNITS = 100  # units one page shows and one save records; the rest follow on the next page
 FIELDS_PER_UNIT = 10
+WAITING_SHOWN = 100
 INSPECTABLE = (ReturnStatus.ARRIVED, ReturnStatus.PROCESSING)
 LIMITS = {"lot_number": 100, "reason": 500}  # the warehouse API's limits for the same fields
 LABELS = {
@@ -100,8 +101,8 @@ class Unit:
 async def waiting(
     request: Request, who: WarehousePrincipal = Depends(staff), db: Database = Depends(get_db)
 ) -> Response:
-    returns = await run_in_threadpool(receiving.waiting_for_inspection, db, who)
-    return page(request, "warehouse/waiting.html", returns=returns)
+    returns = await run_in_threadpool(receiving.waiting_for_inspection, db, who, WAITING_SHOWN)
+    return page(request, "warehouse/waiting.html", returns=returns, shown=WAITING_SHOWN)
 
 
 # --- one return ----------------------------------------------------------------------------------

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from homeward.kit.clock import utcnow
 from tests.warehouse.flow import PNG, arrive, balance, create, shipbob, taken
@@ -439,3 +441,50 @@ def test_pages_are_for_signed_in_warehouse_staff_only(client: TestClient, demo: 
     client.post("/login", data={"csrftoken": client.cookies["homeward_csrf"], **login})
     for path in ("/receive", "/inspect", "/quarantine"):
         assert client.get(path).status_code == 403
+
+
+FIELDS = [
+    *(
+        f"items[{i}].{name}"
+        for i in range(3)
+        for name in (
+            "inventory_id",
+            "record",
+            "damaged",
+            "lot_number",
+            "expiration_date",
+            "reason",
+            "steps.no chips or cracks",
+        )
+    ),
+    "barcode",
+    "rts",
+    "return_id",
+    "inventory_id",
+    "quantity",
+    "action",
+    "reason",
+]
+VALUES = st.one_of(
+    st.text(max_size=40),
+    st.sampled_from(
+        ["1", "1001", "1002", "2", "0", "-1", "2027-01-31", "", "\x00", "²", "x" * 600, "9" * 30]
+    ),
+)
+
+
+def test_no_form_input_makes_a_server_error(client: TestClient, demo: dict[str, Any]) -> None:
+    sign_in(client, demo)
+    return_id = received(client, demo, "WEBFUZZ01")
+    targets = ["/receive", f"/inspect/{return_id}", f"/inspect/{return_id}/preview", "/quarantine/release"]
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        target=st.sampled_from(targets), fields=st.dictionaries(st.sampled_from(FIELDS), VALUES, max_size=8)
+    )
+    def post_anything(target: str, fields: dict[str, str]) -> None:
+        answer = post(client, target, fields)
+        assert answer.status_code in (200, 303, 400, 404, 422), (target, fields, answer.status_code)
+        assert "<html" in answer.text or answer.status_code == 303
+
+    post_anything()

@@ -321,7 +321,7 @@ def _read_units(form: FormData, record: WarehouseReturnRecord, errors: FormError
         raw_id = forms.text(form, f"{prefix}.inventory_id", 20)
         if not raw_id:
             break
-        item = items.get(int(raw_id)) if raw_id.isdigit() else None
+        item = items.get(int(raw_id)) if raw_id.isascii() and raw_id.isdigit() else None
         if item is None:
             errors.add("", f"Unit {index + 1} names an item that is not on this return; reload the page")
             continue

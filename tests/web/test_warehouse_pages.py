@@ -146,6 +146,13 @@ def test_the_waiting_list_shows_arrived_returns_of_this_center_newest_first(
     page = client.get("/inspect").text
     assert page.index("WEBLIST02") < page.index("WEBLIST01") and "WEBLIST03" not in page
     assert f'href="/inspect/{first}"' in page and f'href="/inspect/{second}"' in page
+    assert (
+        post(client, f"/inspect/{first}", {"items[0].inventory_id": TEE, "items[0].record": "1"}).status_code
+        == 303
+    )
+    after = text_of(client.get("/inspect").text)
+    assert f"WEBLIST01 #{first} Acme Outfitters Customer return Processing 2 of 3" in after
+    assert after.index("WEBLIST01") < after.index("WEBLIST02")  # worked on last: on top
     sign_in(client, demo, fc=2)
     assert "WEBLIST01" not in client.get("/inspect").text
 

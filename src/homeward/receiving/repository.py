@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -64,6 +63,19 @@ def awaiting_returns_of_shipment(
 def waiting_in_center(session: Session, fulfillment_center_id: int, limit: int) -> list[WaitingRow]:
     """Returns of the center with units to inspect, the most recently scanned or worked on first,
     with their expected units and those already accounted for (inspected or recorded short)."""
+    expected = (
+        select(func.coalesce(func.sum(ReturnItem.quantity), 0))
+        .where(ReturnItem.return_id == ReturnOrder.id)
+        .scalar_subquery()
+    )
+    accounted = (
+        select(func.coalesce(func.sum(Inspection.quantity), 0))
+        .where(
+            Inspection.return_id == ReturnOrder.id,
+            Inspection.kind.in_([LineKind.EXPECTED.value, LineKind.SHORT.value]),
+        )
+        .scalar_subquery()
+    )
     rows = session.execute(
         select(
             ReturnOrder.id,
@@ -73,6 +85,8 @@ def waiting_in_center(session: Session, fulfillment_center_id: int, limit: int) 
             ReturnOrder.status,
             ReturnOrder.tracking_number,
             ReturnOrder.updated_at,
+            expected,
+            accounted,
         )
         .join(Merchant, Merchant.id == ReturnOrder.merchant_id)
         .where(
@@ -82,21 +96,20 @@ def waiting_in_center(session: Session, fulfillment_center_id: int, limit: int) 
         .order_by(ReturnOrder.updated_at.desc(), ReturnOrder.id.desc())
         .limit(limit)
     ).all()
-    ids = [row[0] for row in rows]
-    expected = _sums(session, ReturnItem.return_id, ReturnItem.quantity, ReturnItem.return_id.in_(ids))
-    done = _sums(
-        session,
-        Inspection.return_id,
-        Inspection.quantity,
-        Inspection.return_id.in_(ids),
-        Inspection.kind.in_([LineKind.EXPECTED.value, LineKind.SHORT.value]),
-    )
-    return [WaitingRow(*row, expected.get(row[0], 0), done.get(row[0], 0)) for row in rows]
-
-
-def _sums(session: Session, key: Any, value: Any, *where: Any) -> dict[int, int]:
-    query = select(key, func.sum(value)).where(*where).group_by(key)
-    return {k: int(total or 0) for k, total in session.execute(query)}
+    return [
+        WaitingRow(
+            id=row[0],
+            reference_id=row[1],
+            merchant_name=row[2],
+            return_type=row[3],
+            status=row[4],
+            tracking_number=row[5],
+            updated_at=row[6],
+            expected=int(row[7]),
+            accounted=int(row[8]),
+        )
+        for row in rows
+    ]
 
 
 @dataclass(frozen=True)

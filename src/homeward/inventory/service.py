@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from homeward.auth.domain import Caller, Principal, Scope, WarehousePrincipal
@@ -23,7 +22,6 @@ from homeward.kit.clock import utcnow
 from homeward.kit.errors import FieldError, InvalidInput, NotFound
 from homeward.receiving.repository import get_in_center
 from homeward.returns.models import ReturnOrder
-from homeward.tenants.models import Merchant
 
 
 @dataclass(frozen=True)
@@ -177,28 +175,18 @@ def quarantined(db: Database, staff: WarehousePrincipal, limit: int = 500) -> li
     """What sits in quarantine in the staff's center, per return and item, the oldest first."""
     staff.require(Scope.WAREHOUSE)
     with db.read() as session:
-        rows = repository.quarantined_in_center(session, staff.fulfillment_center_id, limit)
-        returns = {
-            r.id: r
-            for r in session.scalars(select(ReturnOrder).where(ReturnOrder.id.in_({r for r, *_ in rows})))
-        }
-        products = {
-            p.id: p for p in session.scalars(select(Product).where(Product.id.in_({i for _, i, *_ in rows})))
-        }
-        merchant_ids = {r.merchant_id for r in returns.values()}
-        merchants = dict(
-            session.execute(select(Merchant.id, Merchant.name).where(Merchant.id.in_(merchant_ids))).all()
-        )
         return [
             QuarantinedRecord(
                 return_id=return_id,
-                reference_id=returns[return_id].reference_id,
-                merchant_name=merchants.get(returns[return_id].merchant_id, ""),
+                reference_id=reference_id,
+                merchant_name=merchant_name,
                 inventory_id=inventory_id,
-                sku=products[inventory_id].sku,
-                name=products[inventory_id].name,
-                quantity=quantity,
+                sku=sku,
+                name=name,
+                quantity=int(quantity),
                 since=since,
             )
-            for return_id, inventory_id, quantity, since in rows
+            for return_id, reference_id, merchant_name, inventory_id, sku, name, quantity, since in (
+                repository.quarantined_in_center(session, staff.fulfillment_center_id, limit)
+            )
         ]

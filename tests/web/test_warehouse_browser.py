@@ -118,3 +118,18 @@ def test_scan_inspect_with_a_photo_and_release_from_quarantine(
     )
     expect(small.get_by_role("heading", level=1)).to_contain_text("Completed")
     phone.close()
+
+    # The merchant sees what the warehouse did: Completed, with the photo taken at the bench.
+    office = browser.new_context(viewport={"width": 1280, "height": 900})
+    merchant_page = office.new_page()
+    merchant = demo["web_users"]["merchant"]
+    sign_in(merchant_page, base, merchant["email"], merchant["password"])
+    merchant_page.goto(f"{base}/returns/{return_id}")
+    expect(merchant_page.get_by_role("heading", level=1)).to_contain_text("BROWSER-RMA-1")
+    expect(merchant_page.locator("main")).to_contain_text("Completed")
+    merchant_page.wait_for_function(
+        "() => [...document.images].some(i => i.complete && i.naturalWidth === 64)"
+    )
+    screenshot(merchant_page, f"merchant-return-completed-with-photo-{backend}")
+    assert_accessible(merchant_page)
+    office.close()

@@ -17,7 +17,9 @@ from homeward.receiving.domain import (
     ItemRules,
     LineKind,
     Observation,
+    PlannedLine,
     fully_processed,
+    judge_lines,
     plan_inspection,
     shorts,
 )
@@ -127,6 +129,19 @@ def test_units_beyond_those_still_unprocessed_are_refused_naming_the_line() -> N
         plan_inspection([Observation(1, 2), Observation(1, 2)], f)
     [error] = refused.value.errors
     assert error.field == "items[1].quantity" and "extra: true" in error.message
+
+
+def test_judged_lines_answer_each_line_and_a_refused_line_claims_no_units() -> None:
+    f = facts(item(1), expected={1: 1})
+    first, second, third = judge_lines(
+        [Observation(1, 1, damaged=True), Observation(1, 1), Observation(1, 1)], f
+    )
+    assert isinstance(first, PlannedLine) and first.decision.action is D
+    assert first.decision.reason == "Damaged: backup action"
+    for refused in (second, third):  # each is told the same: nothing is left for it
+        assert not isinstance(refused, PlannedLine)
+        [error] = refused
+        assert "exceed the 0 still unprocessed" in error.message and "1 in earlier lines" in error.message
 
 
 def test_every_broken_rule_is_reported_by_field() -> None:

@@ -1,12 +1,13 @@
 """Fulfillment centers and the merchants' inventory items."""
 
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from homeward.catalog.domain import IneligibleCategory, ReturnAction, ReturnPreference
-from homeward.kit.orm import Base
+from homeward.kit.orm import Base, UTCDateTime
 
 
 class FulfillmentCenter(Base):
@@ -44,6 +45,9 @@ class Product(Base):
     rts_action: Mapped[str] = mapped_column(String(20), default=ReturnAction.RESTOCK.value)
     # Up to three checks the warehouse answers for every inspected line, e.g. "seal intact".
     inspection_steps: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # When the merchant last set the preferences above; None: never, so they are the defaults
+    # (seed 001 warns that unconfigured products risk disposals). The rules read the values only.
+    preferences_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
     components: Mapped[list["BundleComponent"]] = relationship(
         foreign_keys="BundleComponent.bundle_id", cascade="all, delete-orphan", lazy="selectin"

@@ -14,16 +14,25 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from homeward.billing.models import FeeScheduleRow
+from homeward.catalog.domain import PreferencesInput, check_preferences
 from homeward.catalog.models import BundleComponent, FulfillmentCenter, Product
 from homeward.db import Database
 from homeward.doors.http.errors import field_path
 from homeward.importing import format as fmt
+from homeward.kit.clock import utcnow
 from homeward.kit.errors import FieldError, Forbidden, InvalidInput, RuleViolation
 from homeward.marketplace.importing import upsert_order
 from homeward.orders.models import Order, Shipment, ShipmentLine, ShipmentLineSerial
 from homeward.tenants.models import Channel, Merchant
 
 _adapter: TypeAdapter[fmt.ImportLine] = TypeAdapter(fmt.ImportLine)
+# catalog.domain's preference fields as this format names them.
+_IMPORT_NAMES = {
+    "return_action": "return_preference.action",
+    "rts_action": "return_preference.rts_action",
+    "backup_action": "return_preference.backup_action",
+    "instructions": "return_preference.instructions",
+}
 # Tables whose ids come from the import; PostgreSQL sequences must move past them.
 _EXPLICIT_ID_TABLES = ("merchants", "channels", "fulfillment_centers", "orders", "shipments")
 
@@ -155,8 +164,10 @@ class _Importer:
         row = self.session.get(Product, line.id)
         if merchant_id is None or not self.owned(number, row, merchant_id, "product"):
             return
-        row = row or Product(id=line.id, merchant_id=merchant_id)
         pref = line.return_preference
+        if not self._preferences_keep_the_rules(number, line):
+            return
+        row = row or Product(id=line.id, merchant_id=merchant_id)
         row.sku, row.name, row.weight_kg = line.sku, line.name, line.weight_kg
         row.is_bundle = bool(line.components)
         row.dangerous_goods, row.lot_tracked = line.dangerous_goods, line.lot_tracked
@@ -165,7 +176,29 @@ class _Importer:
         row.return_action, row.return_instructions = pref.action.value, pref.instructions
         row.backup_action, row.rts_action = pref.backup_action.value, pref.rts_action.value
         row.inspection_steps = list(line.inspection_steps)
+        # A line that states the return preference sets it; one without resets it to the defaults,
+        # which count as never set (the products page flags them).
+        row.preferences_set_at = utcnow() if "return_preference" in line.model_fields_set else None
         self.session.add(row)
+
+    def _preferences_keep_the_rules(self, number: int, line: fmt.ProductLine) -> bool:
+        """The same preference rules as the Products page (catalog.domain), named as in this format."""
+        pref = line.return_preference
+        raw = PreferencesInput(
+            return_action=pref.action.value,
+            rts_action=pref.rts_action.value,
+            backup_action=pref.backup_action.value,
+            instructions=pref.instructions or "",
+            inspection_steps=tuple(line.inspection_steps),
+            min_shelf_life_days=str(line.min_shelf_life_days),
+        )
+        try:
+            check_preferences(raw)
+        except RuleViolation as exc:
+            for error in exc.errors:
+                self.fail(number, f"{_IMPORT_NAMES.get(error.field, error.field)}: {error.message}")
+            return False
+        return True
 
     def link_components(self, lines: list[tuple[int, fmt.ImportLine]]) -> None:
         """Bundles name their components; done after all products exist, whatever the line order."""

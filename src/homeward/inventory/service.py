@@ -41,6 +41,20 @@ class ReleaseRecord:
     storage_fee: Decimal | None
 
 
+@dataclass(frozen=True)
+class QuarantinedRecord:
+    """Units of one return's item still in quarantine in a fulfillment center."""
+
+    return_id: int
+    reference_id: str
+    merchant_name: str
+    inventory_id: int
+    sku: str
+    name: str
+    quantity: int
+    since: datetime  # when the first of them went into quarantine
+
+
 def append(
     session: Session,
     row: ReturnOrder,
@@ -155,3 +169,24 @@ def _merchant_center(session: Session, caller: Principal, fulfillment_center_id:
             [FieldError("fulfillment_center_id", f"{fulfillment_center_id} does not exist")],
         )
     return fulfillment_center_id
+
+
+def quarantined(db: Database, staff: WarehousePrincipal, limit: int = 500) -> list[QuarantinedRecord]:
+    """What sits in quarantine in the staff's center, per return and item, the oldest first."""
+    staff.require(Scope.WAREHOUSE)
+    with db.read() as session:
+        return [
+            QuarantinedRecord(
+                return_id=return_id,
+                reference_id=reference_id,
+                merchant_name=merchant_name,
+                inventory_id=inventory_id,
+                sku=sku,
+                name=name,
+                quantity=int(quantity),
+                since=since,
+            )
+            for return_id, reference_id, merchant_name, inventory_id, sku, name, quantity, since in (
+                repository.quarantined_in_center(session, staff.fulfillment_center_id, limit)
+            )
+        ]

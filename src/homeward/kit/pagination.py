@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from homeward.kit.errors import FieldError, InvalidInput
+from homeward.kit.text import INT32_MAX
 
 T = TypeVar("T")
 
@@ -36,6 +37,8 @@ class Cursor:
             key, backwards = data["k"], data["b"]
             if not (key is None or (isinstance(key, int) and not isinstance(key, bool))):
                 raise ValueError("bad key")
+            if key is not None and not 0 <= key <= INT32_MAX:
+                raise ValueError("key out of range")  # keys are ids of 32-bit columns
             if not isinstance(backwards, bool):
                 raise ValueError("bad direction")
         except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as exc:

@@ -188,8 +188,20 @@ def plan_inspection(
     observations: Sequence[Observation], facts: Facts, photos: frozenset[str] = frozenset()
 ) -> list[PlannedLine]:
     """Judge every reported line; raise one RuleViolation naming every field that breaks a rule."""
-    errors: list[FieldError] = []
-    planned: list[PlannedLine] = []
+    judged = judge_lines(observations, facts, photos)
+    errors = [error for line in judged if not isinstance(line, PlannedLine) for error in line]
+    named = {obs.photo for obs in observations if obs.photo}
+    errors.extend(FieldError(f"photos.{name}", "is not named by any item's photo") for name in photos - named)
+    if errors:
+        raise RuleViolation("The inspection breaks one or more rules; nothing was recorded", errors)
+    return [line for line in judged if isinstance(line, PlannedLine)]
+
+
+def judge_lines(
+    observations: Sequence[Observation], facts: Facts, photos: frozenset[str] = frozenset()
+) -> list[PlannedLine | list[FieldError]]:
+    """Each reported line in order: its planned disposition, or the rules it breaks."""
+    judged: list[PlannedLine | list[FieldError]] = []
     claimed: dict[int, int] = defaultdict(int)  # expected units this request processes, per item
     for index, obs in enumerate(observations):
         where = f"items[{index}]"
@@ -197,7 +209,7 @@ def plan_inspection(
         expected = facts.expected.get(obs.inventory_id)
         item = facts.items.get(obs.inventory_id)
         if line_errors or item is None:
-            errors.extend(line_errors)
+            judged.append(line_errors)
             continue
         if obs.extra or expected is None:
             kind = LineKind.EXTRA
@@ -205,24 +217,21 @@ def plan_inspection(
             why = "Extra unit: item's " + ("RTS preference" if facts.rts else "return preference")
         else:
             kind = LineKind.EXPECTED
-            claimed[obs.inventory_id] += obs.quantity
-            if claimed[obs.inventory_id] > expected.remaining:
-                errors.append(_too_many(where, obs, expected, claimed[obs.inventory_id], facts.return_id))
+            wanted = claimed[obs.inventory_id] + obs.quantity
+            if wanted > expected.remaining:  # a refused line claims nothing
+                judged.append([_too_many(where, obs, expected, wanted, facts.return_id)])
                 continue
+            claimed[obs.inventory_id] = wanted
             requested = expected.action
             why = _requested_reason(expected.source, facts.rts)
         decision = decide(requested, why, item, obs, facts)
         if obs.action is not None and obs.action is not decision.action:
-            errors.append(FieldError(f"{where}.action", f"must be {decision.action}: {decision.reason}"))
+            judged.append([FieldError(f"{where}.action", f"must be {decision.action}: {decision.reason}")])
             continue
         if obs.reason:
             decision = Decision(decision.action, f"{decision.reason}. Inspector: {obs.reason}")
-        planned.append(PlannedLine(obs, kind, decision))
-    named = {obs.photo for obs in observations if obs.photo}
-    errors.extend(FieldError(f"photos.{name}", "is not named by any item's photo") for name in photos - named)
-    if errors:
-        raise RuleViolation("The inspection breaks one or more rules; nothing was recorded", errors)
-    return planned
+        judged.append(PlannedLine(obs, kind, decision))
+    return judged
 
 
 def _check_line(where: str, obs: Observation, facts: Facts, photos: frozenset[str]) -> list[FieldError]:

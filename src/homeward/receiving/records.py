@@ -6,10 +6,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from homeward.catalog.domain import ReturnAction
+from homeward.kit.errors import FieldError
 from homeward.receiving.domain import LineKind
 from homeward.receiving.models import Inspection
 from homeward.returns.domain import ReturnStatus, ReturnType
-from homeward.returns.models import ReturnOrder
+from homeward.returns.models import ReturnItem, ReturnOrder
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,9 @@ class ItemProgress:
     requested_by: str  # InventoryDefault | Override | Extra
     lot_tracked: bool
     inspection_steps: tuple[str, ...]
+    instructions: str | None = None  # the merchant's, for the inspector
+    shipped_lot: str | None = None  # the lot number the units left the building with, if known
+    shipped_expiry: date | None = None
 
     @property
     def remaining(self) -> int:
@@ -77,7 +82,9 @@ def to_record(row: ReturnOrder, merchant_name: str, catalog: dict[int, CatalogVi
     for line in row.inspections:
         done[(line.inventory_id, line.kind)] += line.quantity
 
-    def progress(inventory_id: int, name: str, expected: int, action: str, by: str) -> ItemProgress:
+    def progress(
+        inventory_id: int, name: str, expected: int, action: str, by: str, line: ReturnItem | None = None
+    ) -> ItemProgress:
         facts = catalog.get(inventory_id, CatalogView(False, ()))
         return ItemProgress(
             inventory_id=inventory_id,
@@ -90,9 +97,12 @@ def to_record(row: ReturnOrder, merchant_name: str, catalog: dict[int, CatalogVi
             requested_by=by,
             lot_tracked=facts.lot_tracked,
             inspection_steps=facts.inspection_steps,
+            instructions=line.instructions if line else None,
+            shipped_lot=line.lot_number if line else None,
+            shipped_expiry=line.lot_date.date() if line and line.lot_date else None,
         )
 
-    items = [progress(i.inventory_id, i.name, i.quantity, i.action, i.action_source) for i in row.items]
+    items = [progress(i.inventory_id, i.name, i.quantity, i.action, i.action_source, i) for i in row.items]
     on_return = {i.inventory_id for i in row.items}
     for line in row.inspections:
         if line.inventory_id not in on_return:
@@ -131,3 +141,36 @@ def _inspection(line: Inspection) -> InspectionRecord:
         actor=line.actor,
         inspected_at=line.inspected_at,
     )
+
+
+@dataclass(frozen=True)
+class WaitingReturn:
+    """A return in the center with units still to inspect (Arrived or Processing)."""
+
+    id: int
+    reference_id: str
+    merchant_name: str
+    return_type: ReturnType
+    status: ReturnStatus
+    tracking_number: str | None
+    expected: int
+    remaining: int
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class PreviewLine:
+    """What the rules would do with one reported line: an action and why, or the rules it breaks."""
+
+    action: ReturnAction | None
+    reason: str
+    errors: tuple[FieldError, ...] = ()
+
+
+@dataclass(frozen=True)
+class InspectionPreview:
+    """A return and what the rules would do with the lines reported for it, one per line."""
+
+    record: WarehouseReturnRecord
+    lines: tuple[PreviewLine, ...]
+    refusal: str | None = None  # why the return cannot be inspected now (then `lines` is empty)

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from homeward.orders.models import Shipment
+from homeward.receiving.domain import LineKind
+from homeward.receiving.models import Inspection
 from homeward.returns.domain import ReturnStatus
-from homeward.returns.models import ReturnOrder
+from homeward.returns.models import ReturnItem, ReturnOrder
+from homeward.tenants.models import Merchant
 
 
 def get_in_center(
@@ -52,3 +58,68 @@ def awaiting_returns_of_shipment(
         ReturnOrder.status == ReturnStatus.AWAITING_ARRIVAL.value,
     )
     return list(session.scalars(query.order_by(ReturnOrder.id)))
+
+
+def waiting_in_center(session: Session, fulfillment_center_id: int, limit: int) -> list[WaitingRow]:
+    """Returns of the center with units to inspect, the most recently scanned or worked on first,
+    with their expected units and those already accounted for (inspected or recorded short)."""
+    expected = (
+        select(func.coalesce(func.sum(ReturnItem.quantity), 0))
+        .where(ReturnItem.return_id == ReturnOrder.id)
+        .scalar_subquery()
+    )
+    accounted = (
+        select(func.coalesce(func.sum(Inspection.quantity), 0))
+        .where(
+            Inspection.return_id == ReturnOrder.id,
+            Inspection.kind.in_([LineKind.EXPECTED.value, LineKind.SHORT.value]),
+        )
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(
+            ReturnOrder.id,
+            ReturnOrder.reference_id,
+            Merchant.name,
+            ReturnOrder.return_type,
+            ReturnOrder.status,
+            ReturnOrder.tracking_number,
+            ReturnOrder.updated_at,
+            expected,
+            accounted,
+        )
+        .join(Merchant, Merchant.id == ReturnOrder.merchant_id)
+        .where(
+            ReturnOrder.fulfillment_center_id == fulfillment_center_id,
+            ReturnOrder.status.in_([ReturnStatus.ARRIVED.value, ReturnStatus.PROCESSING.value]),
+        )
+        .order_by(ReturnOrder.updated_at.desc(), ReturnOrder.id.desc())
+        .limit(limit)
+    ).all()
+    return [
+        WaitingRow(
+            id=row[0],
+            reference_id=row[1],
+            merchant_name=row[2],
+            return_type=row[3],
+            status=row[4],
+            tracking_number=row[5],
+            updated_at=row[6],
+            expected=int(row[7]),
+            accounted=int(row[8]),
+        )
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True)
+class WaitingRow:
+    id: int
+    reference_id: str
+    merchant_name: str
+    return_type: str
+    status: str
+    tracking_number: str | None
+    updated_at: datetime
+    expected: int
+    accounted: int  # inspected as expected, or recorded short

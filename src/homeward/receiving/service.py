@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import contextlib
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -30,7 +31,14 @@ from homeward.photos.store import Photo, PhotoStore, new_key
 from homeward.receiving import domain, repository
 from homeward.receiving.domain import LineKind, Observation
 from homeward.receiving.models import Inspection
-from homeward.receiving.records import CatalogView, WarehouseReturnRecord, to_record
+from homeward.receiving.records import (
+    CatalogView,
+    InspectionPreview,
+    PreviewLine,
+    WaitingReturn,
+    WarehouseReturnRecord,
+    to_record,
+)
 from homeward.returns import repository as returns_repository
 from homeward.returns.domain import ActionSource, ReturnLine, ReturnRequest, ReturnStatus, ReturnType
 from homeward.returns.models import ReturnOrder
@@ -329,6 +337,61 @@ def get_return(db: Database, staff: WarehousePrincipal, return_id: int) -> Wareh
         if row is None:
             raise _not_found(staff, return_id)
         return _record(session, row)
+
+
+Observe = Callable[[WarehouseReturnRecord], Sequence[Observation]]
+
+
+def preview(
+    db: Database, staff: WarehousePrincipal, return_id: int, observations: Sequence[Observation] | Observe
+) -> InspectionPreview:
+    """What the rules would decide for each reported line, recording nothing: the judgement
+    `inspect` makes, read together with the return. `observations` may be a function of the
+    return (a form is read against the items it shows). Photos are only sent with the real
+    inspection, so a preview judges every line as if its photo were attached."""
+    staff.require(Scope.WAREHOUSE)
+    with db.read() as session:
+        row = repository.get_in_center(session, staff.fulfillment_center_id, return_id)
+        if row is None:
+            raise _not_found(staff, return_id)
+        facts = _facts(session, row, set())
+        record = _record(session, row, facts)
+        observed = list(observations(record) if callable(observations) else observations)
+        try:
+            domain.ensure_inspectable(row.status_enum, row.id)
+        except RuleViolation as exc:
+            return InspectionPreview(record, (), exc.message)
+        if not {o.inventory_id for o in observed} <= set(facts.items):
+            facts = _facts(session, row, {o.inventory_id for o in observed})
+    assumed = [replace(o, photo=o.photo or f"photo-{i}") for i, o in enumerate(observed)]
+    judged = domain.judge_lines(assumed, facts, frozenset(o.photo for o in assumed if o.photo))
+    lines = [
+        PreviewLine(line.decision.action, line.decision.reason)
+        if isinstance(line, domain.PlannedLine)
+        else PreviewLine(None, "Breaks a rule", tuple(line))
+        for line in judged
+    ]
+    return InspectionPreview(record, tuple(lines), None)
+
+
+def waiting_for_inspection(db: Database, staff: WarehousePrincipal, limit: int = 100) -> list[WaitingReturn]:
+    """The center's Arrived and Processing returns, the most recently scanned or worked on first."""
+    staff.require(Scope.WAREHOUSE)
+    with db.read() as session:
+        return [
+            WaitingReturn(
+                id=row.id,
+                reference_id=row.reference_id,
+                merchant_name=row.merchant_name,
+                return_type=ReturnType(row.return_type),
+                status=ReturnStatus(row.status),
+                tracking_number=row.tracking_number,
+                expected=row.expected,
+                remaining=max(row.expected - row.accounted, 0),
+                updated_at=row.updated_at,
+            )
+            for row in repository.waiting_in_center(session, staff.fulfillment_center_id, limit)
+        ]
 
 
 def _locked(session: Session, staff: WarehousePrincipal, return_id: int) -> ReturnOrder:

@@ -50,6 +50,11 @@ class ReturnStatus(StrEnum):
         """Open returns hold shipped units: a cancelled one gives them back."""
         return self is not ReturnStatus.CANCELLED
 
+    @property
+    def merchant_may_change(self) -> bool:
+        """Merchants may modify or cancel a return only until the package arrives (seed 001)."""
+        return self is ReturnStatus.AWAITING_ARRIVAL
+
 
 _NEXT: dict[ReturnStatus, frozenset[ReturnStatus]] = {
     ReturnStatus.AWAITING_ARRIVAL: frozenset({ReturnStatus.ARRIVED, ReturnStatus.CANCELLED}),
@@ -66,8 +71,8 @@ def check_transition(current: ReturnStatus, target: ReturnStatus) -> None:
 
 
 def ensure_changeable(current: ReturnStatus, what: str) -> None:
-    """Merchants may modify or cancel a return only until the package arrives (seed 001)."""
-    if current is not ReturnStatus.AWAITING_ARRIVAL:
+    """Refuse a change the merchant may no longer make (see ReturnStatus.merchant_may_change)."""
+    if not current.merchant_may_change:
         raise RuleViolation(
             f"Return cannot be {what}: its status is '{current}'; only returns that are "
             f"'{ReturnStatus.AWAITING_ARRIVAL}' can be {what}",

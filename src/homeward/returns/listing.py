@@ -1,6 +1,6 @@
 """What a caller may filter and sort returns by, in words every dialect shares."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from homeward.catalog.domain import ReturnAction
@@ -24,3 +24,8 @@ class ReturnFilter:
     completed_start_date: datetime | None = None
     completed_end_date: datetime | None = None
     newest_first: bool = True
+    # One text a person typed: a return matches when it is its RMA, tracking number or store order id.
+    search: str | None = None
+
+    def without_status(self) -> "ReturnFilter":
+        return replace(self, statuses=())

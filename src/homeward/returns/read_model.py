@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import (
     CompoundSelect,
     Integer,
+    ScalarSelect,
     Select,
     String,
     cast,
@@ -31,6 +32,7 @@ from homeward.catalog.models import FulfillmentCenter
 from homeward.kit.orm import Base, Money, UTCDateTime, in_ids
 from homeward.kit.pagination import Cursor
 from homeward.receiving.models import Inspection
+from homeward.returns.domain import ReturnStatus
 from homeward.returns.listing import ReturnFilter
 from homeward.returns.models import ReturnItem, ReturnOrder, ReturnTransaction
 from homeward.returns.records import ReturnRecord, build_record
@@ -133,6 +135,21 @@ def numbered_page(
     found = records(session, _HEAD.where(*conditions).order_by(order).offset(offset).limit(limit))
     total = session.scalar(select(func.count()).select_from(ReturnOrder).where(*conditions)) or 0
     return found, int(total)
+
+
+def status_counts(
+    session: Session, merchant_id: int, filters: ReturnFilter, cap: int
+) -> dict[ReturnStatus, int]:
+    """How many of the merchant's returns match the filters in each status, counting at most `cap`
+    per status: one statement whose cost is bounded by the cap, whatever the merchant's size."""
+    conditions = filter_conditions(merchant_id, filters.without_status())
+
+    def capped(status: ReturnStatus) -> ScalarSelect[int]:
+        matching = select(ReturnOrder.id).where(*conditions, ReturnOrder.status == status.value).limit(cap)
+        return select(func.count()).select_from(matching.subquery()).scalar_subquery()
+
+    row = session.connection().execute(select(*(capped(s) for s in ReturnStatus))).one()
+    return {status: int(count) for status, count in zip(ReturnStatus, row, strict=True)}
 
 
 def records(session: Session, query: Select[*tuple[Any, ...]]) -> list[ReturnRecord]:

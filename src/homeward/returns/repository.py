@@ -6,11 +6,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, SQLColumnExpression, bindparam, func, select
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, bindparam, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from homeward.catalog.models import FulfillmentCenter
 from homeward.orders.models import Order, Shipment, ShipmentLine, ShipmentLineSerial
+from homeward.receiving.models import Inspection
 from homeward.returns.listing import ReturnFilter
 from homeward.returns.models import ReturnedUnit, ReturnItem, ReturnOrder
 from homeward.returns.order_items import OrderItemFacts
@@ -168,6 +169,21 @@ def _order_item_usage(
     return held, units
 
 
+def photo_of_return(session: Session, merchant_id: int, return_id: int, photo_key: str) -> bool:
+    """Whether an inspection of this return (of this merchant) holds the photo."""
+    found = session.execute(
+        select(Inspection.id)
+        .join(ReturnOrder, ReturnOrder.id == Inspection.return_id)
+        .where(
+            Inspection.return_id == return_id,
+            ReturnOrder.merchant_id == merchant_id,
+            Inspection.photo_key == photo_key,
+        )
+        .limit(1)
+    ).first()
+    return found is not None
+
+
 def _loaded(query: Select[ReturnOrder]) -> Select[ReturnOrder]:
     return query.options(
         selectinload(ReturnOrder.items),
@@ -196,6 +212,11 @@ def filter_conditions(merchant_id: int, f: ReturnFilter) -> list[ColumnElement[b
         conditions.append(_one_of(r.store_order_id, f.store_order_ids))
     if f.return_types:
         conditions.append(_one_of(r.return_type, [t.value for t in f.return_types]))
+    if f.search is not None:
+        # Each column has a (merchant_id, column) index: the database unites three index lookups.
+        conditions.append(
+            or_(r.reference_id == f.search, r.tracking_number == f.search, r.store_order_id == f.search)
+        )
     if f.inventory_ids:
         conditions.append(
             r.id.in_(select(ReturnItem.return_id).where(_one_of(ReturnItem.inventory_id, f.inventory_ids)))

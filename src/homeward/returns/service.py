@@ -211,6 +211,23 @@ def list_page_in(
     return paginate(found, cursor, limit, [r.id for r in found])
 
 
+def status_counts(
+    db: Database, principal: Principal, filters: ReturnFilter, cap: int
+) -> dict[ReturnStatus, int]:
+    """Returns matching `filters` (whatever their statuses) per status, each count stopping at `cap`."""
+    principal.require(Scope.RETURNS_READ)
+    with db.read() as session:
+        return read_model.status_counts(session, principal.merchant_id, filters, cap)
+
+
+def ensure_photo_of_return(db: Database, principal: Principal, return_id: int, photo_key: str) -> None:
+    """Raise NotFound unless the photo was taken while inspecting this return of the caller's."""
+    principal.require(Scope.RETURNS_READ)
+    with db.read() as session:
+        if not repository.photo_of_return(session, principal.merchant_id, return_id, photo_key):
+            raise NotFound(f"Return {return_id} has no photo {photo_key[:100]}")
+
+
 def list_returns_numbered(
     db: Database, principal: Principal, channel_id: int | None, filters: ReturnFilter, page: int, limit: int
 ) -> tuple[list[ReturnRecord], int]:

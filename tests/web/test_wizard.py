@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import html
 import re
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from homeward.app import create_app
 from tests.web.session_http import sign_in
 
 
@@ -382,3 +384,23 @@ def test_editing_a_section_from_the_review_comes_back_to_it(
     assert "labels are only bought within one country" in _errors_beside(page, "label.type")
     assert wizard.post("label", {"label.type": "Prepaid"}).headers["location"] == wizard.url("review")
     assert "Toronto (ON)" in wizard.get("review").text
+
+
+def test_two_submits_at_once_create_one_return(
+    merchant: TestClient, database_url: str, demo: dict[str, Any]
+) -> None:
+    wizard = Wizard(merchant, demo["shipments"]["regular"]["id"])
+    wizard.through_reference("TWICE00001", [(1001, 1, "Default")])
+    wizard.post("label", {"label.type": "Prepaid"})
+    second_tab = TestClient(create_app(database_url))  # the same browser session, another connection
+    second_tab.cookies = merchant.cookies
+    token = merchant.cookies["homeward_csrf"]
+
+    def submit(client: TestClient) -> Any:
+        return client.post(wizard.url("submit"), data={"csrftoken": token}, follow_redirects=False)
+
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(submit, [merchant, second_tab]))
+    assert all(a.status_code == 303 for a in answers)
+    assert len(_api_returns(merchant, demo, ReferenceIds="TWICE00001")) == 1
+    assert sum(bool(re.fullmatch(r"/returns/\d+", a.headers["location"])) for a in answers) == 1

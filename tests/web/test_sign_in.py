@@ -130,3 +130,25 @@ def test_a_session_id_made_up_by_the_browser_signs_nobody_in(
 ) -> None:
     client.cookies.set("homeward_session", "made-up-session-id")
     assert client.get("/", follow_redirects=False).headers["location"].startswith("/login")
+
+
+def test_reading_pages_does_not_rewrite_the_session(
+    client: TestClient, demo: dict[str, Any], database_url: str
+) -> None:
+    from sqlalchemy import create_engine, text
+
+    login = demo["web_users"]["merchant"]
+    _sign_in(client, login["email"], login["password"])
+    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+
+    def stored() -> list[tuple[Any, ...]]:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(text("SELECT id, data, expires_at FROM web_sessions"))]
+
+    after_sign_in = stored()
+    for _ in range(3):
+        assert client.get("/returns").status_code == 200
+    assert stored() == after_sign_in  # same content, expiry pushed minutes ago: nothing written
+    client.post("/logout", data={"csrftoken": client.cookies["homeward_csrf"]}, follow_redirects=False)
+    assert stored() != after_sign_in  # a change is always written
+    engine.dispose()

@@ -6,6 +6,7 @@ and a signed CSRF token that every form posts back; the session's data stays on 
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -25,17 +26,49 @@ CSRF_HEADER = "x-csrftoken"  # what htmx requests send instead
 SESSION_LIFETIME = timedelta(hours=12)
 
 
+# A session whose content did not change is written back (to push its expiry) at most this often.
+REFRESH_EVERY = timedelta(minutes=10)
+_SEEN_LIMIT = 10_000
+
+
+def _content(data: bytes) -> Any:
+    """What the session holds, without starsessions' metadata (its last-access time always moves)."""
+    try:
+        loaded = json.loads(data or b"{}")
+    except ValueError:
+        return None
+    if isinstance(loaded, dict):
+        loaded.pop("__metadata__", None)
+    return loaded
+
+
 class DatabaseSessionStore(SessionStore):
-    """starsessions' storage interface over the web_sessions table (ids stored hashed)."""
+    """starsessions' storage interface over the web_sessions table (ids stored hashed).
+
+    starsessions saves a loaded session on every response; a page view that changed nothing in it
+    is not written again unless its expiry was last pushed REFRESH_EVERY ago, so reading a page costs
+    one indexed read, not a write transaction.
+    """
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._seen: dict[str, tuple[Any, float]] = {}  # id -> (content read, seconds it had left)
 
     async def read(self, session_id: str, lifetime: int) -> bytes:
         found = await run_in_threadpool(users.read_session, self.db, session_id)
-        return found[0] if found else b""
+        if not found:
+            return b""
+        data, remaining = found
+        if len(self._seen) >= _SEEN_LIMIT:
+            self._seen.clear()
+        self._seen[session_id] = (_content(data), remaining)
+        return data
 
     async def write(self, session_id: str, data: bytes, lifetime: int, ttl: int) -> str:
+        seen = self._seen.pop(session_id, None)
+        unchanged = seen is not None and seen[0] == _content(data)
+        if unchanged and seen is not None and seen[1] > lifetime - REFRESH_EVERY.total_seconds():
+            return session_id
         await run_in_threadpool(users.write_session, self.db, session_id, data, ttl or lifetime)
         return session_id
 

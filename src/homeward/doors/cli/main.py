@@ -222,3 +222,9 @@ from homeward.doors.cli.refunds import ftp_app, refunds_app  # noqa: E402
 
 app.add_typer(refunds_app, name="refunds")
 app.add_typer(ftp_app, name="ftp")
+
+# Webhooks and the delivery worker (issue 12).
+from homeward.doors.cli.events import webhook_app, worker  # noqa: E402
+
+app.add_typer(webhook_app, name="webhook")
+app.command("worker")(worker)

@@ -11,7 +11,9 @@ import typer
 
 from homeward.doors.cli.main import DatabaseUrl, _run, _use_database
 
-webhook_app: typer.Typer = typer.Typer(help="Outbound webhooks: who is told when a return changes", no_args_is_help=True)
+webhook_app: typer.Typer = typer.Typer(
+    help="Outbound webhooks: who is told when a return changes", no_args_is_help=True
+)
 
 MerchantId = Annotated[int, typer.Option("--merchant", help="Merchant id the subscription belongs to")]
 

@@ -31,6 +31,7 @@ class Receiver:
     answer: Callable[[int], int] = lambda n: 204
     requests: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    arrivals: int = 0  # requests that came in, answered or not yet
 
     def accepted(self) -> list[Received]:
         with self.lock:
@@ -66,7 +67,10 @@ def webhook_receiver() -> Iterator[Receiver]:
                     signed = False
             payload = json.loads(body)
             with receiver.lock:
-                status = receiver.answer(len(receiver.requests))
+                n = receiver.arrivals
+                receiver.arrivals += 1
+            status = receiver.answer(n)  # may take its time (a slow receiver), outside the lock
+            with receiver.lock:
                 receiver.requests.append(
                     Received(
                         event_id=self.headers.get("webhook-id", ""),

@@ -30,6 +30,7 @@ from homeward.db import Database
 from homeward.events.domain import DeliveryStatus, RetryPolicy, SubscriptionStatus, is_success
 from homeward.events.models import OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from homeward.events.transport import Outcome, Sender
+from homeward.idempotency.service import purge_expired
 from homeward.kit.clock import utcnow
 from homeward.kit.sealed import unseal
 
@@ -285,9 +286,14 @@ class Worker:
         return self.dispatch() + self.deliver()
 
     def run(self, stop: threading.Event) -> None:
-        """Work until `stop` is set; a failing database is retried, never fatal."""
+        """Work until `stop` is set; a failing database is retried, never fatal. Also forgets
+        idempotency keys older than a day, once an hour (housekeeping every deployment runs)."""
+        purged_at = 0.0
         while not stop.is_set():
             try:
+                if time.monotonic() - purged_at > 3600:
+                    purge_expired(self.db)
+                    purged_at = time.monotonic()
                 busy = self.run_once()
             except Exception:
                 log.exception("webhook worker step failed; retrying")

@@ -56,7 +56,13 @@ def test_a_worker_killed_mid_delivery_loses_no_event(
     headers = merchant_headers(demo)
     release = threading.Event()
     with webhook_receiver() as receiver:
-        receiver.answer = lambda n: 204 if n > 0 or release.wait(30) else 204  # the first one hangs
+
+        def answer(n: int) -> int:
+            if n == 0:
+                release.wait(30)  # the first request hangs until the worker that sent it is dead
+            return 204
+
+        receiver.answer = answer
 
         subscription = requests.post(
             f"{base}/2025-07/webhook", json={"url": receiver.url}, headers=headers, timeout=30

@@ -63,11 +63,11 @@ class IdempotencyMiddleware:
         path = scope["path"]
         key = raw_key.decode("latin-1").strip()
         if not key or len(key) > KEY_MAX or not key.isprintable() or not key.isascii():
-            error = InvalidInput(
+            invalid = InvalidInput(
                 "The Idempotency-Key header is not valid",
                 [FieldError("Idempotency-Key", f"must be 1 to {KEY_MAX} printable ASCII characters")],
             )
-            await render(path, 400, error)(scope, receive, send)
+            await render(path, 400, invalid)(scope, receive, send)
             return
         body = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115 - closed below
         try:
@@ -92,7 +92,7 @@ class IdempotencyMiddleware:
                 assert claim.stored is not None
                 await _replay(claim.stored, send)
             elif claim.verdict is Verdict.MISMATCH:
-                error = RuleViolation(
+                mismatch = RuleViolation(
                     "This Idempotency-Key was used with another request",
                     [
                         FieldError(
@@ -100,10 +100,10 @@ class IdempotencyMiddleware:
                         )
                     ],
                 )
-                await render(path, 422, error)(scope, receive, send)
+                await render(path, 422, mismatch)(scope, receive, send)
             elif claim.verdict is Verdict.BUSY:
-                error = Conflict("A request with this Idempotency-Key is still running; retry shortly")
-                await render(path, 409, error, {"Retry-After": "1"})(scope, receive, send)
+                busy = Conflict("A request with this Idempotency-Key is still running; retry shortly")
+                await render(path, 409, busy, {"Retry-After": "1"})(scope, receive, send)
             else:
                 assert claim.row_id is not None
                 body.seek(0)

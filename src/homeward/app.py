@@ -13,6 +13,7 @@ from homeward.doors.admin.routes import router as admin_router
 from homeward.doors.http import errors
 from homeward.doors.http.idempotency import IdempotencyMiddleware
 from homeward.doors.http.observability import ObservabilityMiddleware, configure_logging, metrics_endpoint
+from homeward.doors.integrations.routes import router as integrations_router
 from homeward.doors.oms.routes import router as oms_router
 from homeward.doors.refunds_api.routes import router as refunds_router
 from homeward.doors.shipbob.labels import router as labels_router
@@ -52,6 +53,7 @@ def create_app(database_url: str | None = None, photo_store: str | None = None) 
     app.include_router(warehouse_router)
     app.include_router(refunds_router)
     app.include_router(webhooks_router)
+    app.include_router(integrations_router)
     return app
 
 

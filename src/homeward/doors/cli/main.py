@@ -228,3 +228,6 @@ from homeward.doors.cli.events import webhook_app, worker  # noqa: E402
 
 app.add_typer(webhook_app, name="webhook")
 app.command("worker")(worker)
+from homeward.doors.cli.integrations import integration_app  # noqa: E402
+
+app.add_typer(integration_app, name="integration")

@@ -111,6 +111,11 @@ async def loop(
 @router.get(
     "/2025-07/integration-events",
     response_model=list[IntegrationEventOut],
+    responses={
+        400: ERRORS[400],
+        401: {"model": shipbob_schemas.SimpleError, "description": "Authorization missing or invalid"},
+        403: {"model": shipbob_schemas.SimpleError, "description": "Token lacks the scope"},
+    },
     summary="Webhooks received from returns platforms, newest first (refusals with the reason)",
 )
 def integration_events(

@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     # A claimed delivery is someone else's to retry after this long (a worker that died mid-send).
     webhook_lease_seconds: float = 120.0
     webhook_poll_seconds: float = 0.5
+    # POSTs one worker has in flight at once (each on its own kept-alive connections).
+    webhook_concurrency: int = 4
+    # Events (and retries) one worker takes per transaction.
+    webhook_batch: int = 200
     # `homeward serve` runs a delivery worker in-process when set (`make demo` sets it).
     serve_worker: bool = False
     # Key that encrypts webhook and integration secrets at rest (any text; unset: stored as given).

@@ -16,12 +16,13 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import pydantic_core
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 from standardwebhooks.webhooks import Webhook
 
@@ -36,10 +37,19 @@ from homeward.kit.sealed import unseal
 
 log = logging.getLogger("homeward.worker")
 
-# Renders the `data` of each event (by outbox id) inside the dispatch transaction.
-Renderer = Callable[[Session, list[OutboxEvent]], dict[int, Any]]
+# Renders the `data` of each event (by outbox id) inside the dispatch transaction; events are rows
+# with `id`, `merchant_id`, `return_id` and `refund_id`.
+Renderer = Callable[[Session, list[Any]], dict[int, Any]]
 
-BATCH = 100
+_OUTBOX = cast(Table, OutboxEvent.__table__)
+_DELIVERIES = cast(Table, WebhookDelivery.__table__)
+
+
+@dataclass(frozen=True)
+class _Subscriber:
+    id: int
+    url: str
+    secret: str
 
 
 @dataclass(frozen=True)
@@ -49,6 +59,7 @@ class _Job:
     attempt: int
     first_attempt_at: datetime
     event_id: str
+    subject: tuple[int | None, int | None]  # (return id, refund id) the event is about
     payload: str
     url: str
     secret: str
@@ -68,96 +79,167 @@ class Worker:
     # --- dispatch ---------------------------------------------------------------------------
 
     def dispatch(self) -> int:
-        """Fan out one batch of new events; returns how many events it handled."""
+        """Fan out one batch of new events and make their first attempts; returns how many events
+        it handled. The deliveries are created already claimed by this worker, so the first
+        attempt needs no second claim; if the worker dies, the lease runs out and anyone retries."""
+        claim = uuid.uuid4().hex
         with self.db.write() as session:
-            events = list(
-                session.scalars(
-                    select(OutboxEvent)
-                    .where(OutboxEvent.dispatched.is_(False))
-                    .order_by(OutboxEvent.id)
-                    .limit(BATCH)
-                    .with_for_update(skip_locked=True)
+            events = session.execute(
+                select(
+                    OutboxEvent.id,
+                    OutboxEvent.event_id,
+                    OutboxEvent.merchant_id,
+                    OutboxEvent.topic,
+                    OutboxEvent.return_id,
+                    OutboxEvent.refund_id,
+                    OutboxEvent.occurred_at,
                 )
-            )
+                .where(OutboxEvent.dispatched.is_(False))
+                .order_by(OutboxEvent.id)
+                .limit(self.settings.webhook_batch)
+                .with_for_update(skip_locked=True)
+            ).all()
             if not events:
                 return 0
             subscribers = self._subscribers(session, {e.merchant_id for e in events})
             wanted = [e for e in events if subscribers.get((e.merchant_id, e.topic))]
             data = self.render(session, wanted) if wanted else {}
             now = utcnow()
+            lease = now + timedelta(seconds=self.settings.webhook_lease_seconds)
+            rendered: list[dict[str, Any]] = []
             deliveries: list[dict[str, Any]] = []
+            jobs: list[_Job] = []
             for event in wanted:
                 if event.id not in data:
                     continue  # its subject is gone: nothing true to say
-                event.payload = pydantic_core.to_json(
+                payload = pydantic_core.to_json(
                     {"type": event.topic, "timestamp": event.occurred_at, "data": data[event.id]}
                 ).decode()
-                deliveries.extend(
-                    {
-                        "event_id": event.id,
-                        "subscription_id": subscription_id,
-                        "status": DeliveryStatus.PENDING.value,
-                        "attempts": 0,
-                        "next_attempt_at": now,
-                    }
-                    for subscription_id in subscribers[(event.merchant_id, event.topic)]
+                rendered.append({"b_id": event.id, "b_payload": payload})
+                for subscriber in subscribers[(event.merchant_id, event.topic)]:
+                    deliveries.append(
+                        {
+                            "event_id": event.id,
+                            "subscription_id": subscriber.id,
+                            "status": DeliveryStatus.PENDING.value,
+                            "attempts": 1,
+                            "first_attempt_at": now,
+                            "next_attempt_at": lease,
+                            "claim": claim,
+                        }
+                    )
+                    jobs.append(
+                        _Job(
+                            0,
+                            subscriber.id,
+                            1,
+                            now,
+                            event.event_id,
+                            (event.return_id, event.refund_id),
+                            payload,
+                            subscriber.url,
+                            subscriber.secret,
+                        )
+                    )
+            table = _OUTBOX
+            session.execute(
+                update(table).where(table.c.id.in_([e.id for e in events])).values(dispatched=True)
+            )
+            if rendered:
+                session.execute(
+                    update(table)
+                    .where(table.c.id == bindparam("b_id"))
+                    .values(payload=bindparam("b_payload")),
+                    rendered,
                 )
-            for event in events:
-                event.dispatched = True
-            session.flush()
             if deliveries:
-                session.execute(insert(WebhookDelivery), deliveries)
-            return len(events)
+                ids = session.scalars(
+                    insert(WebhookDelivery).returning(WebhookDelivery.id, sort_by_parameter_order=True),
+                    deliveries,
+                ).all()
+                jobs = [replace(job, delivery_id=i) for job, i in zip(jobs, ids, strict=True)]
+        if jobs:
+            self._send_and_record(claim, jobs)
+        return len(events)
 
     @staticmethod
-    def _subscribers(session: Session, merchant_ids: set[int]) -> dict[tuple[int, str], list[int]]:
-        found: dict[tuple[int, str], list[int]] = defaultdict(list)
+    def _subscribers(session: Session, merchant_ids: set[int]) -> dict[tuple[int, str], list[_Subscriber]]:
+        found: dict[tuple[int, str], list[_Subscriber]] = defaultdict(list)
         rows = session.execute(
-            select(WebhookSubscription.id, WebhookSubscription.merchant_id, WebhookSubscription.topics)
+            select(
+                WebhookSubscription.id,
+                WebhookSubscription.merchant_id,
+                WebhookSubscription.topics,
+                WebhookSubscription.url,
+                WebhookSubscription.secret,
+            )
             .where(WebhookSubscription.merchant_id.in_(merchant_ids))
             .order_by(WebhookSubscription.id)
         )
-        for subscription_id, merchant_id, topics in rows:
-            for topic in topics.split(","):
-                found[(merchant_id, topic)].append(subscription_id)
+        for row in rows:
+            subscriber = _Subscriber(row.id, row.url, unseal(row.secret))
+            for topic in row.topics.split(","):
+                found[(row.merchant_id, topic)].append(subscriber)
         return found
 
     # --- deliver ----------------------------------------------------------------------------
 
-    def deliver(self, batch: int = BATCH) -> int:
-        """Send one batch of due deliveries; returns how many were attempted."""
+    def deliver(self, batch: int | None = None) -> int:
+        """Retry one batch of due deliveries (failed before, or whose worker died); returns how
+        many were attempted."""
         claim = uuid.uuid4().hex
-        jobs = self._claim(claim, batch)
+        jobs = self._claim(claim, batch or self.settings.webhook_batch)
         if not jobs:
             return 0
+        return self._send_and_record(claim, jobs)
+
+    def _send_and_record(self, claim: str, jobs: list[_Job]) -> int:
+        deadline = time.monotonic() + self.settings.webhook_lease_seconds * 0.8
+        signers = {job.subscription_id: Webhook(job.secret) for job in jobs}
+        lanes = max(1, min(self.settings.webhook_concurrency, len(jobs)))
+        outcomes: list[tuple[_Job, Outcome, datetime]] = []
+        try:
+            if lanes == 1:
+                outcomes = self._send(jobs, signers, deadline)
+            else:
+                # Receivers answer in parallel, each lane on its own kept-alive connections; the
+                # events of one return stay in one lane, so they go out in the order they happened.
+                split: list[list[_Job]] = [[] for _ in range(lanes)]
+                for job in jobs:
+                    split[hash((job.subscription_id, job.subject)) % lanes].append(job)
+                with ThreadPoolExecutor(lanes) as pool:
+                    for sent in pool.map(lambda lane: self._send(lane, signers, deadline), split):
+                        outcomes.extend(sent)
+        finally:
+            if outcomes:
+                self._record(claim, outcomes)
+        return len(outcomes)
+
+    def _send(
+        self, jobs: list[_Job], signers: dict[int, Webhook], deadline: float
+    ) -> list[tuple[_Job, Outcome, datetime]]:
         sender = Sender(
             timeout=self.settings.webhook_timeout_seconds, allow_private=self.settings.webhook_allow_private
         )
-        deadline = time.monotonic() + self.settings.webhook_lease_seconds * 0.8
         outcomes: list[tuple[_Job, Outcome, datetime]] = []
-        signers: dict[int, Webhook] = {}
         try:
             for job in jobs:
                 if time.monotonic() > deadline:
                     break  # the rest stay claimed until the lease runs out, then are sent again
-                signer = signers.get(job.subscription_id)
-                if signer is None:
-                    signer = signers[job.subscription_id] = Webhook(job.secret)
                 sent_at = utcnow()
                 headers = {
                     "content-type": "application/json",
                     "user-agent": "Homeward-Webhooks/1",
                     "webhook-id": job.event_id,
                     "webhook-timestamp": str(int(sent_at.timestamp())),
-                    "webhook-signature": signer.sign(job.event_id, sent_at, job.payload),
+                    "webhook-signature": signers[job.subscription_id].sign(
+                        job.event_id, sent_at, job.payload
+                    ),
                 }
-                outcome = sender.post(job.url, job.payload.encode(), headers)
-                outcomes.append((job, outcome, sent_at))
+                outcomes.append((job, sender.post(job.url, job.payload.encode(), headers), sent_at))
         finally:
             sender.close()
-            if outcomes:
-                self._record(claim, outcomes)
-        return len(outcomes)
+        return outcomes
 
     def _claim(self, claim: str, batch: int) -> list[_Job]:
         now = utcnow()
@@ -169,6 +251,8 @@ class Worker:
                     WebhookDelivery.attempts,
                     WebhookDelivery.first_attempt_at,
                     OutboxEvent.event_id,
+                    OutboxEvent.return_id,
+                    OutboxEvent.refund_id,
                     OutboxEvent.payload,
                     WebhookSubscription.url,
                     WebhookSubscription.secret,
@@ -203,6 +287,7 @@ class Worker:
                     attempt=r.attempts + 1,
                     first_attempt_at=r.first_attempt_at or now,
                     event_id=r.event_id,
+                    subject=(r.return_id, r.refund_id),
                     payload=r.payload or "",
                     url=r.url,
                     secret=secrets.setdefault(r.secret, unseal(r.secret)),
@@ -228,39 +313,56 @@ class Worker:
                     for job, outcome, sent_at in outcomes
                 ],
             )
-            # Only deliveries still under our claim: one whose lease ran out is another worker's now.
-            ours = set(
-                session.scalars(
-                    select(WebhookDelivery.id).where(
-                        WebhookDelivery.id.in_([job.delivery_id for job, _, _ in outcomes]),
-                        WebhookDelivery.claim == claim,
-                    )
-                )
-            )
-            changes: list[dict[str, Any]] = []
+            # Every update is limited to deliveries still under our claim: one whose lease ran out
+            # is another worker's now, and its outcome is theirs to record.
+            table = _DELIVERIES
+            mine = table.c.claim == claim
+            delivered: dict[int, list[int]] = defaultdict(list)  # by status code: one UPDATE each
+            retries: list[dict[str, Any]] = []
             recovered: set[int] = set()
             failing: set[int] = set()
             for job, outcome, _ in outcomes:
-                if job.delivery_id not in ours:
-                    continue
-                change: dict[str, Any] = {
-                    "id": job.delivery_id,
-                    "claim": None,
-                    "last_status_code": outcome.status_code,
-                }
                 if is_success(outcome.status_code):
-                    change.update(status=DeliveryStatus.DELIVERED.value, finished_at=now)
+                    assert outcome.status_code is not None
+                    delivered[outcome.status_code].append(job.delivery_id)
                     recovered.add(job.subscription_id)
-                else:
-                    retry_at = self.policy.after_failure(job.attempt, job.first_attempt_at, now)
-                    if retry_at is None:
-                        change.update(status=DeliveryStatus.FAILED.value, finished_at=now)
-                        failing.add(job.subscription_id)
-                    else:
-                        change.update(next_attempt_at=retry_at)
-                changes.append(change)
-            if changes:
-                session.execute(update(WebhookDelivery), changes)
+                    continue
+                retry_at = self.policy.after_failure(job.attempt, job.first_attempt_at, now)
+                if retry_at is None:
+                    failing.add(job.subscription_id)
+                retries.append(
+                    {
+                        "b_id": job.delivery_id,
+                        "b_code": outcome.status_code,
+                        "b_status": (DeliveryStatus.PENDING if retry_at else DeliveryStatus.FAILED).value,
+                        "b_next": retry_at or now,
+                        "b_finished": None if retry_at else now,
+                    }
+                )
+            for code, ids in delivered.items():
+                session.execute(
+                    update(table)
+                    .where(table.c.id.in_(ids), mine)
+                    .values(
+                        status=DeliveryStatus.DELIVERED.value,
+                        finished_at=now,
+                        claim=None,
+                        last_status_code=code,
+                    )
+                )
+            if retries:
+                session.execute(
+                    update(table)
+                    .where(table.c.id == bindparam("b_id"), mine)
+                    .values(
+                        status=bindparam("b_status"),
+                        last_status_code=bindparam("b_code"),
+                        next_attempt_at=bindparam("b_next"),
+                        finished_at=bindparam("b_finished"),
+                        claim=None,
+                    ),
+                    retries,
+                )
             if recovered - failing:
                 session.execute(
                     update(WebhookSubscription)

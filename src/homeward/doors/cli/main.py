@@ -123,6 +123,7 @@ def demo_data(
     url = _use_database(database_url)
     upgrade(url)
     result: dict[str, Any] = _run(lambda: load(Database(url)))
+    result["integrations"] = _demo_integrations(Database(url), result["merchant_id"])
     if as_json:
         typer.echo(json.dumps(result))
         return
@@ -135,6 +136,24 @@ def demo_data(
         typer.echo(f"  warehouse {fc_id} token:    {secret}")
     marketplace = result["marketplace"]
     typer.echo(f"  FTP user / password:  {marketplace['ftp_user']} / {marketplace['ftp_password']}")
+    for platform, found in result["integrations"].items():
+        label = f"{platform} webhook:"
+        typer.echo(f"  {label:<22}POST {found['path']} (HMAC secret {found['secret']})")
+
+
+def _demo_integrations(db: Any, merchant_id: int) -> dict[str, dict[str, str]]:
+    """AfterShip and Loop connected for the demo merchant: a fresh signing secret per run."""
+    import secrets
+
+    from homeward.integrations.domain import Platform
+    from homeward.integrations.service import configure
+
+    shown = {}
+    for platform in Platform:
+        secret = secrets.token_urlsafe(24)
+        found = configure(db, merchant_id, platform, secret)
+        shown[platform.value] = {"merchant_key": found.merchant_key, "path": found.path, "secret": secret}
+    return shown
 
 
 @token_app.command("create")

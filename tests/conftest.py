@@ -63,3 +63,13 @@ def demo(db: Database) -> dict[str, Any]:
 @pytest.fixture
 def client(database_url: str) -> TestClient:
     return TestClient(create_app(database_url))
+
+
+@pytest.fixture
+def allow_private(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Webhook receivers on loopback are allowed (HOMEWARD_WEBHOOK_ALLOW_PRIVATE=1) for one test."""
+    monkeypatch.setenv("HOMEWARD_WEBHOOK_ALLOW_PRIVATE", "1")
+    get_settings.cache_clear()
+    yield
+    monkeypatch.delenv("HOMEWARD_WEBHOOK_ALLOW_PRIVATE")
+    get_settings.cache_clear()

@@ -22,15 +22,6 @@ HOOKS = "/2025-07/webhook"
 
 
 @pytest.fixture
-def allow_private(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("HOMEWARD_WEBHOOK_ALLOW_PRIVATE", "1")
-    get_settings.cache_clear()
-    yield
-    monkeypatch.delenv("HOMEWARD_WEBHOOK_ALLOW_PRIVATE")
-    get_settings.cache_clear()
-
-
-@pytest.fixture
 def receiver() -> Iterator[Receiver]:
     with webhook_receiver() as found:
         yield found

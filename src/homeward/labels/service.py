@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 from homeward.auth.domain import Principal, Scope
 from homeward.catalog.models import FulfillmentCenter, Product
 from homeward.db import Database
+from homeward.events.domain import Topic
+from homeward.events.outbox import record_return_event
 from homeward.kit.clock import utcnow
 from homeward.kit.errors import FieldError, InvalidInput, NotFound, RuleViolation
 from homeward.kit.orm import in_ids
@@ -82,6 +84,8 @@ def request_label(
         ensure_changeable(row.status_enum, "given a label")
         label_row = _give_label(session, row, label, prefix="")
         bought = LabelType(label_row.label_type).is_purchased
+        if bought:  # the return now has a label and its tracking number
+            record_return_event(session, row.merchant_id, Topic.RETURN_UPDATED, row.id, utcnow())
         return LabelledReturn(returns.record_of(session, row), _record(label_row)), bought
 
 

@@ -4,7 +4,7 @@ and changes nothing; another body with the same key is refused."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -14,7 +14,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select, update
 
-from homeward.config import get_settings
 from homeward.db import Database
 from homeward.events.models import WebhookSubscription
 from homeward.idempotency.models import IdempotencyKey
@@ -22,15 +21,6 @@ from homeward.kit.clock import utcnow
 from homeward.returns.models import ReturnOrder
 from tests.builders import auth, merchant_headers, return_body
 from tests.refund_files import refund_csv, refund_row
-
-
-@pytest.fixture
-def allow_private(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("HOMEWARD_WEBHOOK_ALLOW_PRIVATE", "1")
-    get_settings.cache_clear()
-    yield
-    monkeypatch.delenv("HOMEWARD_WEBHOOK_ALLOW_PRIVATE")
-    get_settings.cache_clear()
 
 
 def keyed(headers: dict[str, str], key: str) -> dict[str, str]:

@@ -83,29 +83,20 @@ async def _receive(request: Request, db: Database, platform: Platform, merchant_
 
 
 @router.post(
-    "/integrations/aftership/{merchant_key}",
+    "/integrations/{platform}/{merchant_key}",
     status_code=201,
     response_model=ReceivedOut,
     responses={**ERRORS, 200: {"model": ReceivedOut, "description": "Already stored, or not a new return"}},
-    summary="AfterShip Returns webhook (return.created)",
+    summary="A returns platform's webhook: AfterShip Returns (return.created) or Loop (return topic, "
+    "return.created trigger)",
 )
-async def aftership(
-    request: Request, merchant_key: str = MerchantKey, db: Database = Depends(get_db)
+async def platform_webhook(
+    request: Request,
+    platform: Platform,
+    merchant_key: str = MerchantKey,
+    db: Database = Depends(get_db),
 ) -> JSONResponse:
-    return await _receive(request, db, Platform.AFTERSHIP, merchant_key)
-
-
-@router.post(
-    "/integrations/loop/{merchant_key}",
-    status_code=201,
-    response_model=ReceivedOut,
-    responses={**ERRORS, 200: {"model": ReceivedOut, "description": "Already stored, or not a new return"}},
-    summary="Loop Returns webhook (return topic, return.created trigger)",
-)
-async def loop(
-    request: Request, merchant_key: str = MerchantKey, db: Database = Depends(get_db)
-) -> JSONResponse:
-    return await _receive(request, db, Platform.LOOP, merchant_key)
+    return await _receive(request, db, platform, merchant_key)
 
 
 @router.get(

@@ -32,6 +32,8 @@ def test_demo_data_twice_neither_fails_nor_duplicates(database_url: str) -> None
     one, two = json.loads(first.stdout), json.loads(second.stdout)
     # Secrets are re-issued on every run (only hashes are stored): tokens and the FTP password.
     assert one["marketplace"].pop("ftp_password") != two["marketplace"].pop("ftp_password")
+    for platform in ("aftership", "loop"):  # and the platforms' webhook secrets; their paths stay
+        assert one["integrations"][platform].pop("secret") != two["integrations"][platform].pop("secret")
     assert {k: v for k, v in one.items() if "token" not in k} == {
         k: v for k, v in two.items() if "token" not in k
     }

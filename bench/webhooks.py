@@ -145,7 +145,7 @@ def event_cost(backend: str, db: Database, count: int = CREATES) -> Figure:
     with db.read() as session:
         events = int(session.scalar(select(func.count(OutboxEvent.id))) or 0)
     with_ms, without_ms = 1000 * seconds["with"] / count, 1000 * seconds["without"] / count
-    extra_pct = 100 * (statistics.median(ratios) - 1)  # the median batch: robust to a noisy neighbour
+    extra_pct = 100 * (seconds["with"] / seconds["without"] - 1)
     return {
         "bench": "event_cost",
         "backend": backend,
@@ -153,6 +153,7 @@ def event_cost(backend: str, db: Database, count: int = CREATES) -> Figure:
         "ms_per_create_with_event": round(with_ms, 3),
         "ms_per_create_without_event": round(without_ms, 3),
         "extra_pct": round(extra_pct, 1),
+        "median_batch_extra_pct": round(100 * (statistics.median(ratios) - 1), 1),
         "goal_pct": EVENT_COST_GOAL_PCT,
         "events_written": events,
         "met": extra_pct <= EVENT_COST_GOAL_PCT and events == count + 5,

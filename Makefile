@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 
 demo: install
 	$(BIN)/homeward demo-data
-	$(BIN)/homeward serve --host 127.0.0.1 --port 8000
+	HOMEWARD_SERVE_WORKER=1 $(BIN)/homeward serve --host 127.0.0.1 --port 8000
 
 serve: install
 	$(BIN)/homeward serve

@@ -1,6 +1,7 @@
 """Builds the web application: every HTTP door mounted on one FastAPI app."""
 
 import gc
+import threading
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
@@ -10,13 +11,16 @@ from homeward.config import get_settings
 from homeward.db import Database
 from homeward.doors.admin.routes import router as admin_router
 from homeward.doors.http import errors
+from homeward.doors.http.idempotency import IdempotencyMiddleware
 from homeward.doors.http.observability import ObservabilityMiddleware, configure_logging, metrics_endpoint
+from homeward.doors.integrations.routes import router as integrations_router
 from homeward.doors.oms.routes import router as oms_router
 from homeward.doors.refunds_api.routes import router as refunds_router
 from homeward.doors.shipbob.labels import router as labels_router
 from homeward.doors.shipbob.routes import v1, v2025
 from homeward.doors.warehouse.routes import router as warehouse_router
 from homeward.doors.web import routes as web
+from homeward.doors.webhooks.routes import router as webhooks_router
 from homeward.photos.store import store_from_url
 
 DESCRIPTION = """
@@ -35,6 +39,7 @@ def create_app(database_url: str | None = None, photo_store: str | None = None) 
     app.state.photos = store_from_url(photo_store or settings.photo_store)
     errors.install(app)
     web.mount(app, app.state.db)  # its middleware sits inside the request log and metrics
+    app.add_middleware(IdempotencyMiddleware)  # inside the request log, so replays are logged too
     app.add_middleware(ObservabilityMiddleware)
 
     @app.get("/healthz", tags=["Operations"], summary="Liveness: the process answers")
@@ -49,7 +54,20 @@ def create_app(database_url: str | None = None, photo_store: str | None = None) 
     app.include_router(oms_router)
     app.include_router(warehouse_router)
     app.include_router(refunds_router)
+    app.include_router(webhooks_router)
+    app.include_router(integrations_router)
     return app
+
+
+def start_worker_thread(db: Database) -> threading.Event:
+    """A webhook delivery worker inside this server process (demo set-ups; production runs
+    `homeward worker`). Set the returned event to stop it."""
+    from homeward.doors.webhooks.payloads import render
+    from homeward.events.worker import Worker
+
+    stop = threading.Event()
+    threading.Thread(target=Worker(db, render).run, args=(stop,), name="webhook-worker", daemon=True).start()
+    return stop
 
 
 def create_served_app() -> FastAPI:
@@ -59,6 +77,8 @@ def create_served_app() -> FastAPI:
     the garbage collector stops re-scanning it on every full collection a request may trigger.
     """
     app = create_app()
+    if get_settings().serve_worker:
+        start_worker_thread(app.state.db)
     gc.collect()  # only what is alive gets frozen
     gc.freeze()
     return app

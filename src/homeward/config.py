@@ -26,6 +26,25 @@ class Settings(BaseSettings):
     ftp_root: str = "./ftp"
     refunds_poll_every: float | None = None
     refunds_test_group_delay: float = 0.0
+    # Outbound webhooks (issue 12). Receivers on private/loopback addresses are refused unless
+    # allowed (tests and local demos); retries back off exponentially (base doubling up to max,
+    # with jitter) for `webhook_retry_for_seconds`, then the subscription is marked failing.
+    webhook_allow_private: bool = False
+    webhook_retry_base_seconds: float = 10.0
+    webhook_retry_max_seconds: float = 4 * 3600.0
+    webhook_retry_for_seconds: float = 24 * 3600.0 + 60.0
+    webhook_timeout_seconds: float = 10.0
+    # A claimed delivery is someone else's to retry after this long (a worker that died mid-send).
+    webhook_lease_seconds: float = 120.0
+    webhook_poll_seconds: float = 0.5
+    # POSTs one worker has in flight at once (each on its own kept-alive connections).
+    webhook_concurrency: int = 4
+    # Events (and retries) one worker takes per transaction.
+    webhook_batch: int = 200
+    # `homeward serve` runs a delivery worker in-process when set (`make demo` sets it).
+    serve_worker: bool = False
+    # Key that encrypts webhook and integration secrets at rest (any text; unset: stored as given).
+    secret_key: str | None = None
 
 
 @lru_cache

@@ -3,7 +3,10 @@
 from homeward.auth import models as auth_models
 from homeward.billing import models as billing_models
 from homeward.catalog import models as catalog_models
+from homeward.events import models as event_models
 from homeward.ftp_accounts import models as ftp_account_models
+from homeward.idempotency import models as idempotency_models
+from homeward.integrations import models as integration_models
 from homeward.inventory import models as inventory_models
 from homeward.kit.orm import Base
 from homeward.labels import models as label_models
@@ -22,7 +25,10 @@ __all__ = [
     "auth_models",
     "billing_models",
     "catalog_models",
+    "event_models",
     "ftp_account_models",
+    "idempotency_models",
+    "integration_models",
     "inventory_models",
     "label_models",
     "marketplace_models",

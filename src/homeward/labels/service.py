@@ -19,10 +19,12 @@ from sqlalchemy.orm import Session, lazyload
 from homeward.auth.domain import Principal, Scope
 from homeward.catalog.models import FulfillmentCenter, Product
 from homeward.db import Database
+from homeward.events.domain import Topic
+from homeward.events.outbox import record_return_event
 from homeward.kit.clock import utcnow
 from homeward.kit.errors import FieldError, InvalidInput, NotFound, RuleViolation
 from homeward.kit.orm import in_ids
-from homeward.kit.pagination import Cursor, Page
+from homeward.kit.pagination import FIRST, Cursor, Page
 from homeward.labels import domain
 from homeward.labels.carriers.rate_card import RateCardCarrier, carriers_of
 from homeward.labels.domain import Address, LabelRequest, LabelType, Parcel, ParcelItem, Quote
@@ -31,7 +33,7 @@ from homeward.labels.pdf import LabelContent, render_label
 from homeward.labels.rate_file import RateCard, cached_rate_card, parse_rate_file
 from homeward.labels.records import LabelFile, LabelledReturn, LabelRecord, to_label_record
 from homeward.orders.models import Shipment
-from homeward.returns import repository
+from homeward.returns import read_model, repository
 from homeward.returns import service as returns
 from homeward.returns.domain import ReturnRequest, ensure_changeable
 from homeward.returns.listing import ReturnFilter
@@ -83,6 +85,8 @@ def request_label(
         ensure_changeable(row.status_enum, "given a label")
         label_row = _give_label(session, row, label, prefix="")
         bought = LabelType(label_row.label_type).is_purchased
+        if bought:  # the return now has a label and its tracking number
+            record_return_event(session, row.merchant_id, Topic.RETURN_UPDATED, row.id, utcnow())
         return LabelledReturn(returns.record_of(session, row), _record(label_row)), bought
 
 
@@ -148,6 +152,17 @@ def list_returns(
         return Page(
             items=[LabelledReturn(r, found.get(r.id)) for r in page.items], next=page.next, prev=page.prev
         )
+
+
+def labelled_in(session: Session, merchant_id: int, return_ids: list[int]) -> dict[int, LabelledReturn]:
+    """Some of the merchant's returns with their labels, by id, inside the caller's transaction
+    (what webhook payloads carry: the return as GET /2025-07/return/{id} shows it)."""
+    if not return_ids:
+        return {}
+    wanted = ReturnFilter(ids=tuple(sorted(set(return_ids))), newest_first=False)
+    found = read_model.page(session, merchant_id, wanted, FIRST, len(wanted.ids))
+    labels = _labels_in(session, merchant_id, [r.id for r in found])
+    return {r.id: LabelledReturn(r, labels.get(r.id)) for r in found}
 
 
 def _labels_in(session: Session, merchant_id: int, return_ids: list[int]) -> dict[int, LabelRecord]:

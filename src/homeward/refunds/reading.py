@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from homeward.auth.domain import Principal, Scope
 from homeward.db import Database
@@ -106,6 +107,12 @@ def return_refunds(db: Database, principal: Principal, return_id: int) -> Return
             for line in refund.lines:
                 total = total + line.amounts
         return ReturnRefundsRecord(row.id, row.reference_id, row.store_order_id, refunds, total)
+
+
+def refunds_in(session: Session, merchant_id: int, refund_ids: list[int]) -> dict[int, RefundRecord]:
+    """Some of the merchant's refunds by id, inside the caller's transaction (refund.applied)."""
+    found = repository.refunds_where(session, Refund.merchant_id == merchant_id, Refund.id.in_(refund_ids))
+    return {r.id: _refund(r, name, items) for r, name, items in found}
 
 
 def _item(item: MarketplaceOrderItem) -> OrderItemRecord:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from homeward.config import get_settings
 from homeward.db import Database
+from homeward.events.outbox import record_refund_applied
 from homeward.kit.clock import utcnow
 from homeward.kit.errors import NotFound
 from homeward.marketplace.domain import MarketplaceOrderStatus
@@ -240,6 +241,7 @@ def _apply(
         totals.append((item.id, item.refunded_quantity + row.quantity_refunded, item.refunded + row.amounts))
     repository.insert_lines(connection, lines)
     repository.set_refunded(connection, totals)
+    record_refund_applied(connection, merchant_id, refund_id)  # refund.applied, same transaction
 
 
 def ack_chunks(db: Database, file_id: int) -> Iterator[bytes]:

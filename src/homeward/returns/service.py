@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session, lazyload, object_session
 from homeward.auth.domain import Principal, Scope
 from homeward.catalog.models import Product
 from homeward.db import Database
+from homeward.events.domain import STATUS_TOPICS, Topic
+from homeward.events.outbox import record_return_event
 from homeward.kit.clock import utcnow
 from homeward.kit.errors import FieldError, Forbidden, InvalidInput, NotFound, RuleViolation
 from homeward.kit.pagination import Cursor, Page, paginate
@@ -60,6 +62,8 @@ def create_return_in(
     row.history.append(ReturnStatusEvent(status=row.status, occurred_at=now))
     session.add(row)
     _flush_unique(session, request.reference_id)
+    # The first history entry and return.created come from the same fact, in the same transaction.
+    record_return_event(session, row.merchant_id, STATUS_TOPICS[row.status_enum], row.id, now)
     _claim_units(session, row, request)
     return row
 
@@ -151,6 +155,7 @@ def modify_return_in(
     _apply(row, request, checked)
     row.updated_at = utcnow()
     _flush_unique(session, request.reference_id)
+    record_return_event(session, row.merchant_id, Topic.RETURN_UPDATED, row.id, row.updated_at)
     return row
 
 
@@ -249,6 +254,8 @@ def change_status(row: ReturnOrder, target: ReturnStatus) -> None:
         _release_units(row)
     event = ReturnStatusEvent(status=target.value, occurred_at=now)
     session = object_session(row)
+    if session is not None:  # the history entry and the outbox event announce the same move
+        record_return_event(session, row.merchant_id, STATUS_TOPICS[target], row.id, now)
     if session is not None and row.id is not None and "history" in sa_inspect(row).unloaded:
         # A stored return whose history was not read: add the event without loading the history.
         event.return_id = row.id

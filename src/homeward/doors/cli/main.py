@@ -125,6 +125,7 @@ def demo_data(
     url = _use_database(database_url)
     upgrade(url)
     result: dict[str, Any] = _run(lambda: load(Database(url)))
+    result["integrations"] = _demo_integrations(Database(url), result["merchant_id"])
     if as_json:
         typer.echo(json.dumps(result))
         return
@@ -144,6 +145,24 @@ def demo_data(
     )
     for fc_id, login in web_users["warehouse"].items():
         typer.echo(f"  warehouse {fc_id}:          {login['email']} / {login['password']}")
+    for platform, found in result["integrations"].items():
+        label = f"{platform} webhook:"
+        typer.echo(f"  {label:<22}POST {found['path']} (HMAC secret {found['secret']})")
+
+
+def _demo_integrations(db: Any, merchant_id: int) -> dict[str, dict[str, str]]:
+    """AfterShip and Loop connected for the demo merchant: a fresh signing secret per run."""
+    import secrets
+
+    from homeward.integrations.domain import Platform
+    from homeward.integrations.service import configure
+
+    shown = {}
+    for platform in Platform:
+        secret = secrets.token_urlsafe(24)
+        found = configure(db, merchant_id, platform, secret)
+        shown[platform.value] = {"merchant_key": found.merchant_key, "path": found.path, "secret": secret}
+    return shown
 
 
 @token_app.command("create")
@@ -261,3 +280,12 @@ from homeward.doors.cli.refunds import ftp_app, refunds_app  # noqa: E402
 
 app.add_typer(refunds_app, name="refunds")
 app.add_typer(ftp_app, name="ftp")
+
+# Webhooks and the delivery worker (issue 12).
+from homeward.doors.cli.events import webhook_app, worker  # noqa: E402
+
+app.add_typer(webhook_app, name="webhook")
+app.command("worker")(worker)
+from homeward.doors.cli.integrations import integration_app  # noqa: E402
+
+app.add_typer(integration_app, name="integration")

@@ -1,7 +1,7 @@
 """products: when the merchant set the return preferences (None: never, the defaults apply)
 
 Revision ID: 0009_products
-Revises: 0006_web_users
+Revises: 0007_events
 Create Date: 2026-12-03 07:45:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import homeward.kit.orm
 
 revision: str = "0009_products"
-down_revision: str | None = "0006_web_users"
+down_revision: str | None = "0007_events"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

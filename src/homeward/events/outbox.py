@@ -1,0 +1,41 @@
+"""Writing events: called inside the transaction of the change, so both commit or neither does."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Connection, insert
+from sqlalchemy.orm import Session
+
+from homeward.events.domain import Topic, new_event_id
+from homeward.events.models import OutboxEvent
+from homeward.kit.clock import utcnow
+
+
+def record_return_event(
+    session: Session, merchant_id: int, topic: Topic, return_id: int, occurred_at: datetime
+) -> None:
+    session.add(
+        OutboxEvent(
+            event_id=new_event_id(),
+            merchant_id=merchant_id,
+            topic=topic.value,
+            return_id=return_id,
+            occurred_at=occurred_at,
+            dispatched=False,
+        )
+    )
+
+
+def record_refund_applied(connection: Connection, merchant_id: int, refund_id: int) -> None:
+    """refund.applied, for refund processing that writes with Core statements."""
+    connection.execute(
+        insert(OutboxEvent).values(
+            event_id=new_event_id(),
+            merchant_id=merchant_id,
+            topic=Topic.REFUND_APPLIED.value,
+            refund_id=refund_id,
+            occurred_at=utcnow(),
+            dispatched=False,
+        )
+    )

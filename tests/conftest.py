@@ -71,6 +71,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
     if SCREENSHOTS.exists():
         terminalreporter.write_line(f"screenshots of the web app: {SCREENSHOTS}")
+
+
 @pytest.fixture
 def allow_private(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Webhook receivers on loopback are allowed (HOMEWARD_WEBHOOK_ALLOW_PRIVATE=1) for one test."""

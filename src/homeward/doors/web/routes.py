@@ -10,11 +10,21 @@ from fastapi.staticfiles import StaticFiles
 from homeward.db import Database
 from homeward.doors.http.errors import register_pages
 from homeward.doors.web.errors import csrf_refused, render_error
-from homeward.doors.web.pages import auth, insights, inspect, orders, products, receive, returns, wizard
+from homeward.doors.web.pages import (
+    auth,
+    insights,
+    inspect,
+    orders,
+    products,
+    receive,
+    returns,
+    webhooks,
+    wizard,
+)
 from homeward.doors.web.paths import is_web_path
 from homeward.doors.web.sessions import WebOnly
 
-PAGE_ROUTERS = (auth, orders, wizard, returns, products, insights, receive, inspect)
+PAGE_ROUTERS = (auth, orders, wizard, returns, products, insights, receive, inspect, webhooks)
 
 
 def mount(app: FastAPI, db: Database) -> None:

@@ -32,6 +32,7 @@ MERCHANT_NAV = (
     NavItem("/orders", "Orders"),
     NavItem("/products", "Products"),
     NavItem("/insights", "Insights"),
+    NavItem("/settings/webhooks", "Webhooks"),
 )
 WAREHOUSE_NAV = (
     NavItem("/receive", "Receive"),

@@ -1,13 +1,16 @@
 """Builds the web application: every HTTP door mounted on one FastAPI app."""
 
 import gc
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from homeward import __version__
 from homeward.config import get_settings
-from homeward.db import Database
+from homeward.db import HTTP_THREADS, Database
 from homeward.doors.admin.routes import router as admin_router
 from homeward.doors.http import errors
 from homeward.doors.http.observability import ObservabilityMiddleware, configure_logging, metrics_endpoint
@@ -26,10 +29,18 @@ Authenticate with `Authorization: Bearer <token>` (create one with `homeward tok
 """
 
 
+@asynccontextmanager
+async def _lifespan(_: FastAPI) -> AsyncIterator[None]:
+    # Blocking handlers share this many threads, so each can always find a pooled connection
+    # (db.py sizes the pools to match) instead of opening one or waiting for one.
+    anyio.to_thread.current_default_thread_limiter().total_tokens = HTTP_THREADS
+    yield
+
+
 def create_app(database_url: str | None = None, photo_store: str | None = None) -> FastAPI:
     settings = get_settings()
     configure_logging(settings.log_level)
-    app = FastAPI(title="Homeward", version=__version__, description=DESCRIPTION)
+    app = FastAPI(title="Homeward", version=__version__, description=DESCRIPTION, lifespan=_lifespan)
     app.state.db = Database(database_url or settings.database_url)
     app.state.photos = store_from_url(photo_store or settings.photo_store)
     errors.install(app)

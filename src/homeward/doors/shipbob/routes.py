@@ -49,13 +49,19 @@ def _json(
     model: BaseModel | list[Any] | dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
 ) -> Response:
     content: str | bytes
-    if isinstance(model, dict):
+    if isinstance(model, dict) or (isinstance(model, list) and model and isinstance(model[0], dict)):
         content = pydantic_core.to_json(model)  # plain data already in the response model's shape
     elif isinstance(model, list):
         content = "[" + ",".join(m.model_dump_json() for m in model) + "]"
     else:
         content = model.model_dump_json()
     return Response(content=content, status_code=status, media_type="application/json", headers=headers)
+
+
+# Reads are `async def`: they run on the event loop, no thread hop. A read never waits on a lock
+# (SQLite WAL readers do not block; PostgreSQL reads run in autocommit) and costs a millisecond
+# or so of CPU, which the GIL would serialize on a thread anyway. Writes stay `def` (thread
+# pool): they may wait for a row lock or for SQLite's one writer.
 
 
 def _single_return_routes(
@@ -95,7 +101,7 @@ def _single_return_routes(
         responses=errors,
         summary="Get Return Order",
     )
-    def get(
+    async def get(
         id: int = ReturnId,  # the path parameter is called id in the contract
         principal: Principal = Depends(reader),
         channel_id: int | None = Depends(channel_id_header),
@@ -141,7 +147,7 @@ def _single_return_routes(
         responses=errors,
         summary="Get a return's status history",
     )
-    def history(
+    async def history(
         id: int = ReturnId,
         principal: Principal = Depends(reader),
         channel_id: int | None = Depends(channel_id_header),
@@ -157,8 +163,9 @@ def _channel_dto(channel: ChannelRecord) -> schemas.ChannelViewDto:
     return schemas.ChannelViewDto(**vars(channel) | {"scopes": list(channel.scopes)})
 
 
-def _fc_dtos(db: Database) -> list[schemas.FulfillmentCenterViewDto]:
-    return [schemas.FulfillmentCenterViewDto(**vars(fc)) for fc in list_fulfillment_centers(db)]
+def _fc_dtos(db: Database) -> list[dict[str, Any]]:
+    """Plain data in FulfillmentCenterViewDto's shape (every field a str or int already)."""
+    return [vars(fc) for fc in list_fulfillment_centers(db)]
 
 
 def _page_link(request: Request, cursor: Cursor | None) -> str | None:
@@ -191,7 +198,7 @@ _single_return_routes(
     summary="Get Return Orders (cursor pages)",
     openapi_extra={"parameters": OPENAPI_PARAMETERS},
 )
-def list_2025(
+async def list_2025(
     request: Request,
     filters: ReturnFilter = Depends(return_filter),
     Cursor_: str | None = Query(None, alias="Cursor", description="From a previous page's next/prev/last"),
@@ -219,7 +226,7 @@ def list_2025(
     responses=_errors(schemas.ApiError),
     summary="Get Channels",
 )
-def channels_2025(
+async def channels_2025(
     request: Request,
     Cursor_: str | None = Query(None, alias="Cursor"),
     RecordsPerPage: int = Query(50, ge=1, le=MAX_LIMIT),
@@ -245,7 +252,7 @@ def channels_2025(
     responses=_errors(schemas.ApiError),
     summary="Get Fulfillment Centers",
 )
-def fulfillment_centers_2025(
+async def fulfillment_centers_2025(
     _: Principal = Depends(requires(Scope.RETURNS_READ)), db: Database = Depends(get_db)
 ) -> Response:
     return _json(_fc_dtos(db))
@@ -264,7 +271,7 @@ _single_return_routes(v1, "/1.0", schemas.CreateReturnV1, mapping.to_1_0, schema
     summary="Get Return Orders (numbered pages)",
     openapi_extra={"parameters": OPENAPI_PARAMETERS},
 )
-def list_1_0(
+async def list_1_0(
     filters: ReturnFilter = Depends(return_filter),
     Page: int = Query(1, ge=1, le=INT32_MAX),
     Limit: int = Query(50, ge=1, le=MAX_LIMIT),
@@ -288,7 +295,7 @@ def list_1_0(
     responses=_errors(schemas.ProblemDetails),
     summary="Get Channels",
 )
-def channels_1_0(
+async def channels_1_0(
     principal: Principal = Depends(requires(Scope.RETURNS_READ)), db: Database = Depends(get_db)
 ) -> Response:
     return _json([_channel_dto(c) for c in list_channels(db, principal)])
@@ -306,7 +313,7 @@ def channels_1_0(
     responses=_errors(schemas.ProblemDetails),
     summary="Get Fulfillment Centers (ShipBob's spelling)",
 )
-def fulfillment_centers_1_0(
+async def fulfillment_centers_1_0(
     _: Principal = Depends(requires(Scope.RETURNS_READ)), db: Database = Depends(get_db)
 ) -> Response:
     return _json(_fc_dtos(db))

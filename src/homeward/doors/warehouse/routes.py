@@ -53,14 +53,15 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def caller(
+async def caller(
     db: Database = Depends(get_db), credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
 ) -> Caller:
-    with db.read() as session:
-        return authenticate_caller(session, credentials.credentials if credentials else None)
+    # On the event loop, like doors.http.deps.requires: one indexed read, no thread hop.
+    with db.connect() as connection:
+        return authenticate_caller(connection, credentials.credentials if credentials else None)
 
 
-def staff(who: Caller = Depends(caller)) -> WarehousePrincipal:
+async def staff(who: Caller = Depends(caller)) -> WarehousePrincipal:
     if not isinstance(who, WarehousePrincipal):
         raise Forbidden("This needs a warehouse token (homeward token create --warehouse FC_ID)")
     who.require(Scope.WAREHOUSE)

@@ -22,10 +22,12 @@ class Settings(BaseSettings):
     photo_store: str = "disk:./homeward-photos"
     # Refund files (issue 6): where `homeward ftp serve` keeps merchants' homes, how often
     # `homeward refunds poll` looks for files (seconds; unset: once), and a pause after each
-    # refund group that only tests set, to stop a process mid-file on purpose.
+    # refund batch (transaction) that only tests set, to stop a process mid-file on purpose.
     ftp_root: str = "./ftp"
     refunds_poll_every: float | None = None
     refunds_test_group_delay: float = 0.0
+    # Refund groups settled per transaction (set-based); a crash redoes at most one batch.
+    refunds_groups_per_transaction: int = 500
 
 
 @lru_cache

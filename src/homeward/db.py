@@ -192,5 +192,11 @@ class Database:
             yield connection
 
     @property
+    def reads_inline(self) -> bool:
+        """Whether a read may run on the event loop: true for SQLite (in-process, never waits on
+        a lock to read); PostgreSQL answers over a socket, so its reads go to a thread."""
+        return bool(self._read_engine.dialect.name == "sqlite")
+
+    @property
     def is_postgres(self) -> bool:
         return self.url.startswith("postgresql")

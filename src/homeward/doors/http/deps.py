@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from fastapi import Depends, Header, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from homeward.auth.domain import Principal, Scope
 from homeward.auth.service import authenticate
 from homeward.db import Database
-from homeward.kit.errors import FieldError, InvalidInput
+from homeward.kit.errors import FieldError, InvalidInput, Unauthenticated
 
 bearer = HTTPBearer(auto_error=False, description="Personal access token: `Authorization: Bearer <token>`")
 
 INT32_MAX = 2**31 - 1
+T = TypeVar("T")
 
 
 # Dependencies that do no I/O are `async def` so FastAPI runs them inline, not via the thread pool.
@@ -25,19 +28,24 @@ async def get_db(request: Request) -> Database:
     return db
 
 
-# Authentication runs on the event loop, not in the thread pool: it is one indexed read that
-# never waits on a lock (SQLite WAL readers never block; PostgreSQL reads in autocommit), so a
-# thread hop (two context switches and a future) would cost more than the query. The handler
-# that follows then makes at most one hop for its own use case.
+# Where blocking database work runs. SQLite is in-process and a read never waits on a lock
+# (WAL readers do not block), so reads and authentication run right on the event loop: a thread
+# hop (a future, two context switches) costs more than the query. PostgreSQL answers over a
+# socket: waiting on it on the event loop would stall every other request, so its work runs on a
+# thread, and a handler's authentication goes on the same hop as its use case (Access.read/write).
+# Writes always run on a thread: they may wait for a row lock or for SQLite's one writer.
+
+
+def _authenticate(db: Database, credentials: HTTPAuthorizationCredentials | None, scope: Scope) -> Principal:
+    with db.connect() as connection:
+        principal = authenticate(connection, credentials.credentials if credentials else None)
+    principal.require(scope)
+    return principal
 
 
 async def current_principal(
     request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
 ) -> Principal:
-    return _authenticate(request, credentials)
-
-
-def _authenticate(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Principal:
     db: Database = request.app.state.db
     with db.connect() as connection:
         return authenticate(connection, credentials.credentials if credentials else None)
@@ -49,9 +57,42 @@ def requires(scope: Scope) -> Callable[..., Awaitable[Principal]]:
     async def dependency(
         request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
     ) -> Principal:
-        principal = _authenticate(request, credentials)
-        principal.require(scope)
-        return principal
+        db: Database = request.app.state.db
+        if db.reads_inline:
+            return _authenticate(db, credentials, scope)
+        return await run_in_threadpool(_authenticate, db, credentials, scope)
+
+    return dependency
+
+
+class Access:
+    """A caller not yet authenticated, and the database: `read`/`write` run a use case with the
+    caller's Principal, authentication included, in one go (inline or on one thread)."""
+
+    def __init__(self, db: Database, credentials: HTTPAuthorizationCredentials | None, scope: Scope) -> None:
+        self.db, self.credentials, self.scope = db, credentials, scope
+
+    def _run(self, use_case: Callable[[Principal], T]) -> T:
+        return use_case(_authenticate(self.db, self.credentials, self.scope))
+
+    async def read(self, use_case: Callable[[Principal], T]) -> T:
+        if self.db.reads_inline:
+            return self._run(use_case)
+        return await run_in_threadpool(self._run, use_case)
+
+    async def write(self, use_case: Callable[[Principal], T]) -> T:
+        return await run_in_threadpool(self._run, use_case)
+
+
+def access(scope: Scope) -> Callable[..., Awaitable[Access]]:
+    """A dependency handing the handler an Access for this scope (no I/O of its own)."""
+
+    async def dependency(
+        request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
+    ) -> Access:
+        if credentials is None or not credentials.credentials:
+            raise Unauthenticated("Authorization header with a Bearer token is required")
+        return Access(request.app.state.db, credentials, scope)
 
     return dependency
 

@@ -15,14 +15,14 @@ from pydantic import BaseModel
 from homeward.auth.domain import Principal, Scope
 from homeward.catalog.service import list_fulfillment_centers
 from homeward.db import Database
-from homeward.doors.http.deps import channel_id_header, get_db, requires
+from homeward.doors.http.deps import Access, access, channel_id_header
 from homeward.doors.http.errors import register_dialect
 from homeward.doors.shipbob import mapping, schemas
 from homeward.doors.shipbob.listing import OPENAPI_PARAMETERS, return_filter
 from homeward.kit.pagination import FIRST, LAST, Cursor
 from homeward.kit.text import INT32_MAX
 from homeward.labels import service as labels
-from homeward.labels.records import LabelRecord
+from homeward.labels.records import LabelledReturn, LabelRecord
 from homeward.returns import service
 from homeward.returns.listing import ReturnFilter
 from homeward.returns.records import ReturnRecord
@@ -58,10 +58,8 @@ def _json(
     return Response(content=content, status_code=status, media_type="application/json", headers=headers)
 
 
-# Reads are `async def`: they run on the event loop, no thread hop. A read never waits on a lock
-# (SQLite WAL readers do not block; PostgreSQL reads run in autocommit) and costs a millisecond
-# or so of CPU, which the GIL would serialize on a thread anyway. Writes stay `def` (thread
-# pool): they may wait for a row lock or for SQLite's one writer.
+# Handlers are `async def` and hand their use case, authentication included, to Access: on
+# SQLite a read runs right on the event loop, anything else on one thread (doors/http/deps.py).
 
 
 def _single_return_routes(
@@ -74,8 +72,8 @@ def _single_return_routes(
     create_model: type[schemas.CreateReturnRequest] | None = None,
 ) -> None:
     errors = _errors(schemas.ApiError if prefix == "/2025-07" else schemas.ProblemDetails)
-    reader = requires(Scope.RETURNS_READ)
-    writer = requires(Scope.RETURNS_WRITE)
+    reader = access(Scope.RETURNS_READ)
+    writer = access(Scope.RETURNS_WRITE)
     create_model = create_model or body_model
 
     @router.post(
@@ -85,14 +83,16 @@ def _single_return_routes(
         responses=errors,
         summary="Create Return Order",
     )
-    def create(
+    async def create(
         body: create_model = Body(),  # type: ignore[valid-type]
-        principal: Principal = Depends(writer),
+        caller: Access = Depends(writer),
         channel_id: int | None = Depends(channel_id_header),
-        db: Database = Depends(get_db),
     ) -> Response:
-        label = mapping.to_label_request(getattr(body, "label", None))
-        created = labels.create_return(db, principal, channel_id, mapping.to_request(body), label)
+        def create(principal: Principal) -> LabelledReturn:
+            label = mapping.to_label_request(getattr(body, "label", None))
+            return labels.create_return(caller.db, principal, channel_id, mapping.to_request(body), label)
+
+        created = await caller.write(create)
         return _json(render(created.record, created.label), 201)
 
     @router.get(
@@ -103,11 +103,10 @@ def _single_return_routes(
     )
     async def get(
         id: int = ReturnId,  # the path parameter is called id in the contract
-        principal: Principal = Depends(reader),
+        caller: Access = Depends(reader),
         channel_id: int | None = Depends(channel_id_header),
-        db: Database = Depends(get_db),
     ) -> Response:
-        found = labels.get_return(db, principal, channel_id, id)
+        found = await caller.read(lambda principal: labels.get_return(caller.db, principal, channel_id, id))
         return _json(render(found.record, found.label))
 
     @router.put(
@@ -116,14 +115,17 @@ def _single_return_routes(
         responses=errors,
         summary="Modify Return Order (only while Awaiting Arrival)",
     )
-    def modify(
+    async def modify(
         body: body_model = Body(),  # type: ignore[valid-type]
         id: int = ReturnId,
-        principal: Principal = Depends(writer),
+        caller: Access = Depends(writer),
         channel_id: int | None = Depends(channel_id_header),
-        db: Database = Depends(get_db),
     ) -> Response:
-        changed = labels.modify_return(db, principal, channel_id, id, mapping.to_request(body))
+        changed = await caller.write(
+            lambda principal: labels.modify_return(
+                caller.db, principal, channel_id, id, mapping.to_request(body)
+            )
+        )
         return _json(render(changed.record, changed.label))
 
     @router.post(
@@ -132,13 +134,14 @@ def _single_return_routes(
         responses=errors,
         summary="Cancel Return Order (only while Awaiting Arrival)",
     )
-    def cancel(
+    async def cancel(
         id: int = ReturnId,
-        principal: Principal = Depends(writer),
+        caller: Access = Depends(writer),
         channel_id: int | None = Depends(channel_id_header),
-        db: Database = Depends(get_db),
     ) -> Response:
-        cancelled = labels.cancel_return(db, principal, channel_id, id)
+        cancelled = await caller.write(
+            lambda principal: labels.cancel_return(caller.db, principal, channel_id, id)
+        )
         return _json(render(cancelled.record, cancelled.label))
 
     @router.get(
@@ -149,11 +152,12 @@ def _single_return_routes(
     )
     async def history(
         id: int = ReturnId,
-        principal: Principal = Depends(reader),
+        caller: Access = Depends(reader),
         channel_id: int | None = Depends(channel_id_header),
-        db: Database = Depends(get_db),
     ) -> Response:
-        events = service.status_history(db, principal, channel_id, id)
+        events = await caller.read(
+            lambda principal: service.status_history(caller.db, principal, channel_id, id)
+        )
         return _json(
             [schemas.StatusHistoryDto(status=e.status.value, time_stamp=e.occurred_at) for e in events]
         )
@@ -203,12 +207,13 @@ async def list_2025(
     filters: ReturnFilter = Depends(return_filter),
     Cursor_: str | None = Query(None, alias="Cursor", description="From a previous page's next/prev/last"),
     Limit: int = Query(50, ge=1, le=MAX_LIMIT),
-    principal: Principal = Depends(requires(Scope.RETURNS_READ)),
+    caller: Access = Depends(access(Scope.RETURNS_READ)),
     channel_id: int | None = Depends(channel_id_header),
-    db: Database = Depends(get_db),
 ) -> Response:
     cursor = Cursor.decode(Cursor_)
-    page = labels.list_returns(db, principal, channel_id, filters, cursor, Limit)
+    page = await caller.read(
+        lambda principal: labels.list_returns(caller.db, principal, channel_id, filters, cursor, Limit)
+    )
     return _json(
         {  # schemas.ReturnListPage
             "items": [mapping.body_2025(r.record, r.label) for r in page.items],
@@ -230,11 +235,12 @@ async def channels_2025(
     request: Request,
     Cursor_: str | None = Query(None, alias="Cursor"),
     RecordsPerPage: int = Query(50, ge=1, le=MAX_LIMIT),
-    principal: Principal = Depends(requires(Scope.RETURNS_READ)),
-    db: Database = Depends(get_db),
+    caller: Access = Depends(access(Scope.RETURNS_READ)),
 ) -> Response:
     cursor = Cursor.decode(Cursor_)
-    rows = list_channels(db, principal, after_id=cursor.key, limit=RecordsPerPage + 1)
+    rows = await caller.read(
+        lambda principal: list_channels(caller.db, principal, after_id=cursor.key, limit=RecordsPerPage + 1)
+    )
     more = len(rows) > RecordsPerPage
     rows = rows[:RecordsPerPage]
     return _json(
@@ -252,10 +258,8 @@ async def channels_2025(
     responses=_errors(schemas.ApiError),
     summary="Get Fulfillment Centers",
 )
-async def fulfillment_centers_2025(
-    _: Principal = Depends(requires(Scope.RETURNS_READ)), db: Database = Depends(get_db)
-) -> Response:
-    return _json(_fc_dtos(db))
+async def fulfillment_centers_2025(caller: Access = Depends(access(Scope.RETURNS_READ))) -> Response:
+    return _json(await caller.read(lambda _: _fc_dtos(caller.db)))
 
 
 # --- 1.0 ----------------------------------------------------------------------------------------
@@ -275,11 +279,14 @@ async def list_1_0(
     filters: ReturnFilter = Depends(return_filter),
     Page: int = Query(1, ge=1, le=INT32_MAX),
     Limit: int = Query(50, ge=1, le=MAX_LIMIT),
-    principal: Principal = Depends(requires(Scope.RETURNS_READ)),
+    caller: Access = Depends(access(Scope.RETURNS_READ)),
     channel_id: int | None = Depends(channel_id_header),
-    db: Database = Depends(get_db),
 ) -> Response:
-    records, total = service.list_returns_numbered(db, principal, channel_id, filters, Page, Limit)
+    records, total = await caller.read(
+        lambda principal: service.list_returns_numbered(
+            caller.db, principal, channel_id, filters, Page, Limit
+        )
+    )
     headers = {
         "Page-Number": str(Page),
         "Page-Size": str(Limit),
@@ -295,10 +302,9 @@ async def list_1_0(
     responses=_errors(schemas.ProblemDetails),
     summary="Get Channels",
 )
-async def channels_1_0(
-    principal: Principal = Depends(requires(Scope.RETURNS_READ)), db: Database = Depends(get_db)
-) -> Response:
-    return _json([_channel_dto(c) for c in list_channels(db, principal)])
+async def channels_1_0(caller: Access = Depends(access(Scope.RETURNS_READ))) -> Response:
+    channels = await caller.read(lambda principal: list_channels(caller.db, principal))
+    return _json([_channel_dto(c) for c in channels])
 
 
 @v1.get(
@@ -313,7 +319,5 @@ async def channels_1_0(
     responses=_errors(schemas.ProblemDetails),
     summary="Get Fulfillment Centers (ShipBob's spelling)",
 )
-async def fulfillment_centers_1_0(
-    _: Principal = Depends(requires(Scope.RETURNS_READ)), db: Database = Depends(get_db)
-) -> Response:
-    return _json(_fc_dtos(db))
+async def fulfillment_centers_1_0(caller: Access = Depends(access(Scope.RETURNS_READ))) -> Response:
+    return _json(await caller.read(lambda _: _fc_dtos(caller.db)))

@@ -56,9 +56,12 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 async def caller(
     db: Database = Depends(get_db), credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
 ) -> Caller:
-    # On the event loop, like doors.http.deps.requires: one indexed read, no thread hop.
-    with db.connect() as connection:
-        return authenticate_caller(connection, credentials.credentials if credentials else None)
+    # Like doors.http.deps.requires: on the event loop on SQLite, on a thread on PostgreSQL.
+    def lookup() -> Caller:
+        with db.connect() as connection:
+            return authenticate_caller(connection, credentials.credentials if credentials else None)
+
+    return lookup() if db.reads_inline else await run_in_threadpool(lookup)
 
 
 async def staff(who: Caller = Depends(caller)) -> WarehousePrincipal:

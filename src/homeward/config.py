@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     # refund batch (transaction) that only tests set, to stop a process mid-file on purpose.
     ftp_root: str = "./ftp"
     refunds_poll_every: float | None = None
+    # Threads `ftp serve` processes files on: one file per FTP user at a time, users in parallel.
+    ftp_workers: int = 4
     refunds_test_group_delay: float = 0.0
     # Refund groups settled per transaction (set-based); a crash redoes at most one batch.
     refunds_groups_per_transaction: int = 500

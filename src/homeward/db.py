@@ -184,6 +184,11 @@ class Database:
     def read(self) -> Any:
         return unit_of_work(self.read_factory, write=False)
 
+    def writer_turn(self) -> AbstractContextManager[Any]:
+        """For writes made outside write(): wait for this process's SQLite writer turn (see
+        _writer_lock); nothing to wait for on PostgreSQL."""
+        return _writer_lock(self.factory)
+
     @contextmanager
     def connect(self) -> Iterator[Connection]:
         """A bare connection for one short read, no ORM session: what authentication uses on

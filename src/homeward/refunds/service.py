@@ -153,7 +153,8 @@ def process(db: Database, file_id: int) -> None:
                 (key, [domain.parse_row(number, cells) for number, cells in rows[key]]) for key, _ in batch
             ]
             for start in range(0, len(parsed), per_transaction):
-                _settle_batch(connection, file_id, merchant_id, parsed[start : start + per_transaction])
+                with db.writer_turn():
+                    _settle_batch(connection, file_id, merchant_id, parsed[start : start + per_transaction])
                 if delay:
                     time.sleep(delay)  # tests only: widen the window for a kill mid-file
             after = batch[-1][1]

@@ -13,6 +13,7 @@ from homeward.config import get_settings
 from homeward.db import HTTP_THREADS, Database
 from homeward.doors.admin.routes import router as admin_router
 from homeward.doors.http import errors
+from homeward.doors.http.body_limit import JsonBodyLimit
 from homeward.doors.http.observability import ObservabilityMiddleware, configure_logging, metrics_endpoint
 from homeward.doors.oms.routes import router as oms_router
 from homeward.doors.refunds_api.routes import router as refunds_router
@@ -44,6 +45,7 @@ def create_app(database_url: str | None = None, photo_store: str | None = None) 
     app.state.db = Database(database_url or settings.database_url)
     app.state.photos = store_from_url(photo_store or settings.photo_store)
     errors.install(app)
+    app.add_middleware(JsonBodyLimit)
     app.add_middleware(ObservabilityMiddleware)
 
     @app.get("/healthz", tags=["Operations"], summary="Liveness: the process answers")

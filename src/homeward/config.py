@@ -15,6 +15,8 @@ class Settings(BaseSettings):
     # A pooled PostgreSQL connection idle this long is pinged before use (one round trip); busier
     # ones are not, and one found dead anyway is answered 503 and replaced (see db.py).
     db_idle_ping_seconds: float = 10.0
+    # SQLite: how long a writer waits for another to finish before the request is answered 503.
+    db_busy_timeout: float = 30.0
     # Absolute base of links the API hands out (photo image_url); `homeward serve` sets it to
     # its own address when unset.
     public_url: str = "http://127.0.0.1:8000"

@@ -15,6 +15,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from homeward.config import get_settings
+from homeward.kit.errors import Unavailable
 
 # Threads a server process runs blocking handlers on (anyio's limiter is set to it at startup);
 # pools hold at least as many connections, plus one for the event loop's own short reads.
@@ -78,7 +79,7 @@ def _sqlite_engine(url: str) -> Engine:
     size = get_settings().db_pool_size
     engine = create_engine(
         url,
-        connect_args={"check_same_thread": False, "timeout": 30},
+        connect_args={"check_same_thread": False, "timeout": get_settings().db_busy_timeout},
         pool_size=max(size, HTTP_THREADS),
         max_overflow=size,
     )
@@ -91,7 +92,7 @@ def _sqlite_engine(url: str) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(get_settings().db_busy_timeout * 1000)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -119,11 +120,21 @@ def _writer_lock(factory: sessionmaker[Session]) -> AbstractContextManager[Any]:
     """SQLite allows one writer at a time. Threads of one process queue on a lock here, so the
     next one starts the moment the last commits; waiting inside SQLite instead means sleeping in
     its busy handler (1, 2, 5 ... 100 ms steps) while the database sits idle. Other processes
-    are still kept out by BEGIN IMMEDIATE and the busy timeout."""
+    are still kept out by BEGIN IMMEDIATE and the busy timeout, which bounds this wait too."""
     bind = factory.kw.get("bind")
     if bind is None or bind.dialect.name != "sqlite":
         return nullcontext()
-    return _SQLITE_WRITERS.setdefault(str(bind.url), threading.RLock())
+    return _turn(_SQLITE_WRITERS.setdefault(str(bind.url), threading.RLock()), get_settings().db_busy_timeout)
+
+
+@contextmanager
+def _turn(lock: threading.RLock, timeout: float) -> Iterator[None]:
+    if not lock.acquire(timeout=timeout):
+        raise Unavailable("The database is busy with other writers; please retry")
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 @contextmanager

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from homeward.auth.domain import Principal, Scope
 from homeward.catalog.service import list_fulfillment_centers
 from homeward.db import Database
+from homeward.doors.http.body_limit import MAX_JSON_BODY
 from homeward.doors.http.deps import Access, access, channel_id_header
 from homeward.doors.http.errors import register_dialect
 from homeward.doors.shipbob import mapping, schemas
@@ -79,6 +80,7 @@ def _single_return_routes(
     @router.post(
         f"{prefix}/return",
         status_code=201,
+        max_body_size=MAX_JSON_BODY,
         response_model=response_model,
         responses=errors,
         summary="Create Return Order",
@@ -114,6 +116,7 @@ def _single_return_routes(
         response_model=response_model,
         responses=errors,
         summary="Modify Return Order (only while Awaiting Arrival)",
+        max_body_size=MAX_JSON_BODY,
     )
     async def modify(
         body: body_model = Body(),  # type: ignore[valid-type]

@@ -50,6 +50,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ProblemDetails, "description": "Nothing of that id in this fulfillment center"},
     422: {"model": ProblemDetails, "description": "A receiving rule was broken; nothing was recorded"},
     503: {"model": ProblemDetails, "description": "The photo store is not available; try again"},
+    507: {"model": ProblemDetails, "description": "The photo store's disk is full; nothing was recorded"},
 }
 
 

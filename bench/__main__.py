@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from typing import Any
 
-from bench import refunds
+from bench import refunds, scaleout
 from bench.databases import postgres_database, sqlite_database
 from bench.figures import Figure, create_throughput, list_latency, page_ratio, server_rss
 from bench.labels import label_throughput
@@ -24,7 +24,7 @@ from homeward.db import Database
 from homeward.demo.data import load
 
 SEEDED_RETURNS = 100_000
-SUITES = ("returns", "warehouse", "refunds")
+SUITES = ("returns", "warehouse", "refunds", "scaleout")
 DATABASES: dict[str, Any] = {"sqlite": sqlite_database, "postgresql": postgres_database}
 
 
@@ -75,7 +75,12 @@ def run_warehouse(backend: str, url: str) -> Iterator[Figure]:
         yield http_figure(server, url, backend, demo)
 
 
-RUNNERS = {"returns": run_backend, "warehouse": run_warehouse, "refunds": refunds.run}
+RUNNERS = {
+    "returns": run_backend,
+    "warehouse": run_warehouse,
+    "refunds": refunds.run,
+    "scaleout": scaleout.run,
+}
 
 
 def _stop_on_sigterm(signum: int, _frame: Any) -> None:

@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 
 import anyio.to_thread
 from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from homeward import __version__
@@ -51,6 +52,12 @@ def create_app(database_url: str | None = None, photo_store: str | None = None) 
     @app.get("/healthz", tags=["Operations"], summary="Liveness: the process answers")
     def healthz() -> JSONResponse:
         return JSONResponse({"status": "ok"})
+
+    @app.get("/readyz", tags=["Operations"], summary="Readiness: the database answers (503 if not)")
+    async def readyz() -> JSONResponse:
+        db: Database = app.state.db
+        await run_in_threadpool(db.ping)  # a database that is away is a 503 (doors/http/errors.py)
+        return JSONResponse({"status": "ready"})
 
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     app.include_router(v2025)

@@ -195,6 +195,11 @@ class Database:
     def read(self) -> Any:
         return unit_of_work(self.read_factory, write=False)
 
+    def ping(self) -> None:
+        """One round trip to the database (raises when it is away)."""
+        with self.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+
     def writer_turn(self) -> AbstractContextManager[Any]:
         """For writes made outside write(): wait for this process's SQLite writer turn (see
         _writer_lock); nothing to wait for on PostgreSQL."""

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from bench.server import free_port, running_server
 
 from homeward.db import Database, engine_for, upgrade
@@ -89,8 +90,11 @@ def test_postgres_restarted_under_load_answers_503_then_recovers_without_restart
                 creator.wait_for(201, 10)
                 pg_ctl("-m", "fast", "-w", "stop")
                 creator.wait_for(503, 3)  # the database is away: 503, not 500
+                assert requests.get(f"{base(server)}/readyz", timeout=30).status_code == 503
+                assert requests.get(f"{base(server)}/healthz", timeout=30).status_code == 200  # alive
                 pg_ctl("-w", "start")
                 creator.wait_for(201, 10, timeout=90)  # the pool healed; Homeward was not restarted
+                assert requests.get(f"{base(server)}/readyz", timeout=30).status_code == 200
             assert server.process.poll() is None and server.pid == pid
             statuses = creator.statuses()
         assert not [s for s in statuses if s >= 500 and s != 503], statuses

@@ -181,7 +181,6 @@ def test_a_full_photo_disk_is_a_507_and_nothing_of_the_inspection_is_kept(
     mounted = _mount_tiny_filesystem(photos)
     # Without mount rights (an unprivileged CI), the server's file-size limit plays the full disk.
     prefix = [] if mounted else ["prlimit", f"--fsize={4 * 1024 * 1024}", "--"]
-    photo = PNG + b"\x00" * (5 * 1024 * 1024)  # 5 MB: more than either will take
     extra = {"HOMEWARD_PHOTO_STORE": f"disk:{photos}"}
     try:
         with running_server(database_url, extra_env=extra, prefix=prefix) as server:
@@ -202,24 +201,22 @@ def test_a_full_photo_disk_is_a_507_and_nothing_of_the_inspection_is_kept(
             )
             assert arrival.status_code in (200, 201), arrival.text
             inspection = {"items": [{"inventory_id": 1001, "quantity": 1, "photo": "p"}]}
-            refused = requests.post(
-                f"{base(server)}/warehouse/v1/returns/{return_id}/inspections",
-                data={"inspection": json.dumps(inspection)},
-                files={"p": ("p.png", photo, "image/png")},
-                headers=scanner,
-                timeout=60,
-            )
+
+            def inspect(photo: bytes) -> requests.Response:
+                return requests.post(
+                    f"{base(server)}/warehouse/v1/returns/{return_id}/inspections",
+                    data={"inspection": json.dumps(inspection)},
+                    files={"p": ("p.png", photo, "image/png")},
+                    headers=scanner,
+                    timeout=60,
+                )
+
+            refused = inspect(PNG + b"\x00" * (5 * 1024 * 1024))  # 5 MB: more than either will take
             assert refused.status_code == 507, refused.text
             assert refused.headers["Retry-After"] == "1"
             assert "disk is full" in refused.json()["detail"]
             assert sorted(p.name for p in photos.iterdir() if not p.name.startswith("lost+found")) == []
-            small = requests.post(  # the store still takes what fits, the server never stopped
-                f"{base(server)}/warehouse/v1/returns/{return_id}/inspections",
-                data={"inspection": json.dumps(inspection)},
-                files={"p": ("p.png", PNG, "image/png")},
-                headers=scanner,
-                timeout=60,
-            )
+            small = inspect(PNG)  # the store still takes what fits; the server never stopped
             assert small.status_code == 200, small.text
     finally:
         if mounted:

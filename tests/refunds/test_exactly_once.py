@@ -21,30 +21,12 @@ from homeward.refunds.models import Refund
 from homeward.refunds.records import Inbound, Source
 from homeward.refunds.service import handle
 from tests.ftp_support import ftp_login, ftp_server, names, upload, wait_for_ack
-from tests.refund_files import GOOD_NAME, TEES, read_ack, refund_csv, refund_row, wait_for
+from tests.refund_files import GOOD_NAME, TEES, cent_refunds, read_ack, wait_for
 
 GROUPS = 30
 # Three groups per transaction, a pause after each: ~4 s for the file, time to kill it mid-way.
 BATCH = 3
 SLOW = {"HOMEWARD_REFUNDS_TEST_GROUP_DELAY": "0.4", "HOMEWARD_REFUNDS_GROUPS_PER_TRANSACTION": str(BATCH)}
-
-
-def cent_refunds(count: int, prefix: str = "K") -> bytes:
-    """`count` refunds of one cent each on the same item, each its own alt_refund_id."""
-    return refund_csv(
-        *(
-            refund_row(
-                alt_refund_id=f"{prefix}{n}",
-                total_quantity_returned="0",
-                order_return_refund_qty="0",
-                principal="0.01",
-                tax="0",
-                shipping_cost="0",
-                shipping_tax="0",
-            )
-            for n in range(count)
-        )
-    )
 
 
 def process_command(path: Path, database_url: str) -> list[str]:

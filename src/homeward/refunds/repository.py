@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, exists, false, func, insert, select, text, update
+from sqlalchemy import Connection, Table, bindparam, false, func, insert, select, text, update
 from sqlalchemy.orm import Session, selectinload
 
 from homeward.db import WRITE_OPTION, Database, engine_for
@@ -41,30 +41,6 @@ _SAVE_VERDICT = (
     update(_rows)
     .where(_rows.c.file_id == bindparam("b_file"), _rows.c.row_number == bindparam("b_row"))
     .values(ok=bindparam("b_ok"), error=bindparam("b_error"))
-)
-_LOCK_ORDER = (
-    select(
-        _orders.c.id,
-        _orders.c.status,
-        _orders.c.store_order_id,
-        _items.c.id,
-        _items.c.order_item_id,
-        _items.c.inventory_id,
-        _items.c.quantity,
-        *(_items.c[part] for part in Amounts.FIELDS),
-        _items.c.refunded_quantity,
-        *(_items.c[f"refunded_{part}"] for part in Amounts.FIELDS),
-        exists()
-        .where(_refunds.c.merchant_id == _orders.c.merchant_id)
-        .where(_refunds.c.merchant_order_id == _orders.c.merchant_order_id)
-        .where(_refunds.c.alt_refund_id == bindparam("b_alt"))
-        .label("alt_refund_id_used"),
-    )
-    .join(_items, _items.c.order_id == _orders.c.id)
-    .where(
-        _orders.c.merchant_id == bindparam("b_merchant"), _orders.c.merchant_order_id == bindparam("b_order")
-    )
-    .with_for_update(of=_orders)
 )
 _ASYNC_COMMIT = text("SET synchronous_commit = off")
 _SYNC_COMMIT = text("RESET synchronous_commit")
@@ -292,34 +268,7 @@ class LockedOrder:
     merchant_order_id: str
     status: str
     store_order_id: str | None
-    alt_refund_id_used: bool
     items: dict[str, LockedItem]
-
-
-def lock_order(
-    session: Executor, merchant_id: int, merchant_order_id: str, alt_refund_id: str
-) -> LockedOrder | None:
-    """The order and its items, locked, and whether alt_refund_id was already applied to it.
-
-    Refunds of one order take turns under this lock, so no total can be overspent.
-    """
-    params = {"b_merchant": merchant_id, "b_order": merchant_order_id, "b_alt": alt_refund_id}
-    rows = session.execute(_LOCK_ORDER, params).all()
-    if not rows:
-        return None
-    items = {
-        row[4]: LockedItem(
-            id=row[3],
-            inventory_id=row[5],
-            quantity=row[6],
-            charged=Amounts(*row[7:11]),
-            refunded_quantity=row[11],
-            refunded=Amounts(*row[12:16]),
-        )
-        for row in rows
-    }
-    first = rows[0]
-    return LockedOrder(first[0], merchant_order_id, first[1], first[2], bool(first[16]), items)
 
 
 def claim_groups(connection: Connection, file_id: int, keys: Sequence[str]) -> set[str]:
@@ -332,8 +281,8 @@ def claim_groups(connection: Connection, file_id: int, keys: Sequence[str]) -> s
 def lock_orders(
     connection: Connection, merchant_id: int, merchant_order_ids: Sequence[str]
 ) -> dict[str, LockedOrder]:
-    """Many orders with their items, locked, by merchant_order_id (alt_refund_id_used left False:
-    see used_alt_refund_ids, asked once the locks are held)."""
+    """Many orders with their items, locked, by merchant_order_id. Refunds of one order take turns
+    under this lock, so no total can be overspent; ask used_alt_refund_ids once it is held."""
     if not merchant_order_ids:
         return {}
     params = {"b_merchant": merchant_id, "b_orders": sorted(set(merchant_order_ids))}
@@ -350,7 +299,7 @@ def lock_orders(
             refunded=Amounts(*row[13:17]),
         )
     return {
-        name: LockedOrder(id_, name, status, store, False, items[name])
+        name: LockedOrder(id_, name, status, store, items[name])
         for name, (id_, status, store) in heads.items()
     }
 

@@ -338,10 +338,12 @@ def _judge_and_apply(
     connection: Connection, file_id: int, merchant_id: int, rows: list[RefundRow], *, keyed: bool
 ) -> list[RowResult]:
     first = rows[0]
-    order: repository.LockedOrder | None = None
-    if _looks_up_order(first):
-        order = repository.lock_order(connection, merchant_id, first.merchant_order_id, first.alt_refund_id)
-    applied = keyed and order is not None and order.alt_refund_id_used
+    names = [first.merchant_order_id] if _looks_up_order(first) else []
+    order = repository.lock_orders(connection, merchant_id, names).get(first.merchant_order_id)
+    pair = (first.merchant_order_id, first.alt_refund_id)
+    applied = (
+        keyed and order is not None and bool(repository.used_alt_refund_ids(connection, merchant_id, {pair}))
+    )
     ledger = _Ledger({order.merchant_order_id: order} if order is not None else {})
     results = domain.settle_group(rows, ledger.facts(order), already_applied=applied)
     if order is not None and all(r.ok for r in results):

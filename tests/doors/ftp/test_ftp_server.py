@@ -18,7 +18,7 @@ from homeward.demo.data import OTHER_MERCHANT
 from homeward.doors.cli.main import app
 from homeward.ftp_accounts.service import add_account
 from tests.ftp_support import download, ftp_login, ftp_server, names, upload, wait_for_ack
-from tests.refund_files import GOOD_NAME, MUG, read_ack, refund_csv, refund_row
+from tests.refund_files import GOOD_NAME, MUG, cent_refunds, read_ack, refund_csv, refund_row
 
 ACK = "JET_REFUND_072316143000_Ack.csv"
 
@@ -126,20 +126,7 @@ def test_one_merchants_slow_file_does_not_hold_up_another_merchants_ack(
     user, password = demo["marketplace"]["ftp_user"], demo["marketplace"]["ftp_password"]
     other = add_account(db, OTHER_MERCHANT, "other-shop")
     slow = {"HOMEWARD_REFUNDS_TEST_GROUP_DELAY": "0.3", "HOMEWARD_REFUNDS_GROUPS_PER_TRANSACTION": "1"}
-    big = refund_csv(
-        *(
-            refund_row(
-                alt_refund_id=f"S{n}",
-                order_return_refund_qty="0",
-                total_quantity_returned="0",
-                principal="0.01",
-                tax="0",
-                shipping_cost="0",
-                shipping_tax="0",
-            )
-            for n in range(20)
-        )
-    )
+    big = cent_refunds(20, prefix="S")
     with ftp_server(database_url, tmp_path / "ftp", extra_env=slow) as server:
         with ftp_login(server.port, user, password) as ftp:
             upload(ftp, f"JetRefunds/{GOOD_NAME}", big)  # 20 transactions, 0.3 s apart: 6 s or more

@@ -77,11 +77,10 @@ def _sqlite_engine(url: str) -> Engine:
     # A pool as large as the server's thread pool: a connection closed on check-in (overflow) has
     # to be opened and set up again (four PRAGMAs) by the next request.
     size = get_settings().db_pool_size
+    in_memory = url in ("sqlite://", "sqlite:///:memory:") or "mode=memory" in url
+    pool = {} if in_memory else {"pool_size": max(size, HTTP_THREADS), "max_overflow": size}
     engine = create_engine(
-        url,
-        connect_args={"check_same_thread": False, "timeout": get_settings().db_busy_timeout},
-        pool_size=max(size, HTTP_THREADS),
-        max_overflow=size,
+        url, connect_args={"check_same_thread": False, "timeout": get_settings().db_busy_timeout}, **pool
     )
 
     @event.listens_for(engine, "connect")

@@ -173,13 +173,16 @@ def rows_of_groups(session: Session, file_id: int, keys: list[str]) -> dict[str,
     found: dict[str, list[tuple[int, list[str]]]] = {key: [] for key in keys}
     if not keys:
         return found
-    query = (
-        select(_rows.c.group_key, _rows.c.row_number, _rows.c.cells)
-        .where(_rows.c.file_id == file_id, _rows.c.group_key.in_(keys))
-        .order_by(_rows.c.row_number)
+    # Sorted here, not in SQL: asked to ORDER BY row_number, SQLite walks the primary key over
+    # every row of the file instead of the (file_id, group_key) index, once per batch: a 100,000-row
+    # file took thirty times as long as a 10,000-row one.
+    query = select(_rows.c.group_key, _rows.c.row_number, _rows.c.cells).where(
+        _rows.c.file_id == file_id, _rows.c.group_key.in_(keys)
     )
     for key, number, cells in session.execute(query):
         found[key].append((number, json.loads(cells)))
+    for rows in found.values():
+        rows.sort(key=lambda row: row[0])
     return found
 
 

@@ -66,14 +66,21 @@ def requires(scope: Scope) -> Callable[..., Awaitable[Principal]]:
 
 
 class Access:
-    """A caller not yet authenticated, and the database: `read`/`write` run a use case with the
-    caller's Principal, authentication included, in one go (inline or on one thread)."""
+    """A caller and the database: `read`/`write` run a use case with the caller's Principal,
+    authentication included, in one go (inline or on one thread)."""
 
-    def __init__(self, db: Database, credentials: HTTPAuthorizationCredentials | None, scope: Scope) -> None:
-        self.db, self.credentials, self.scope = db, credentials, scope
+    def __init__(
+        self,
+        db: Database,
+        credentials: HTTPAuthorizationCredentials | None,
+        scope: Scope,
+        principal: Principal | None = None,
+    ) -> None:
+        self.db, self.credentials, self.scope, self.principal = db, credentials, scope, principal
 
     def _run(self, use_case: Callable[[Principal], T]) -> T:
-        return use_case(_authenticate(self.db, self.credentials, self.scope))
+        principal = self.principal or _authenticate(self.db, self.credentials, self.scope)
+        return use_case(principal)
 
     async def read(self, use_case: Callable[[Principal], T]) -> T:
         if self.db.reads_inline:
@@ -84,15 +91,26 @@ class Access:
         return await run_in_threadpool(self._run, use_case)
 
 
-def access(scope: Scope) -> Callable[..., Awaitable[Access]]:
-    """A dependency handing the handler an Access for this scope (no I/O of its own)."""
+def access(scope: Scope, *, before_body: bool = False) -> Callable[..., Awaitable[Access]]:
+    """A dependency handing the handler an Access for this scope.
+
+    `before_body`: authenticate here, as a dependency, so a caller without the right (401/403)
+    hears so before anything about the body it sent (400); on PostgreSQL that costs a second
+    thread hop, so handlers without a body leave it to the use case's hop."""
 
     async def dependency(
         request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
     ) -> Access:
         if credentials is None or not credentials.credentials:
             raise Unauthenticated("Authorization header with a Bearer token is required")
-        return Access(request.app.state.db, credentials, scope)
+        db: Database = request.app.state.db
+        principal = None
+        if before_body:
+            if db.reads_inline:
+                principal = _authenticate(db, credentials, scope)
+            else:
+                principal = await run_in_threadpool(_authenticate, db, credentials, scope)
+        return Access(db, credentials, scope, principal)
 
     return dependency
 

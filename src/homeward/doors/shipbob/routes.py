@@ -75,6 +75,7 @@ def _single_return_routes(
     errors = _errors(schemas.ApiError if prefix == "/2025-07" else schemas.ProblemDetails)
     reader = access(Scope.RETURNS_READ)
     writer = access(Scope.RETURNS_WRITE)
+    body_writer = access(Scope.RETURNS_WRITE, before_body=True)  # 401/403 before a 400 on the body
     create_model = create_model or body_model
 
     @router.post(
@@ -87,7 +88,7 @@ def _single_return_routes(
     )
     async def create(
         body: create_model = Body(),  # type: ignore[valid-type]
-        caller: Access = Depends(writer),
+        caller: Access = Depends(body_writer),
         channel_id: int | None = Depends(channel_id_header),
     ) -> Response:
         def create(principal: Principal) -> LabelledReturn:
@@ -121,7 +122,7 @@ def _single_return_routes(
     async def modify(
         body: body_model = Body(),  # type: ignore[valid-type]
         id: int = ReturnId,
-        caller: Access = Depends(writer),
+        caller: Access = Depends(body_writer),
         channel_id: int | None = Depends(channel_id_header),
     ) -> Response:
         changed = await caller.write(

@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: install demo serve lint test test-sqlite test-postgres bench postgres browser clean
+.PHONY: install demo serve lint test test-sqlite test-postgres bench soak postgres browser clean
 
 install: $(STAMP)
 
@@ -43,6 +43,10 @@ test-sqlite: install browser
 
 bench: install postgres
 	HOMEWARD_TEST_POSTGRES_URL=$(PG_TEST_URL) $(BIN)/python -m bench
+
+# 200 users for 60 s against serve --workers 2 on PostgreSQL, then the database is checked.
+soak: install postgres
+	HOMEWARD_TEST_POSTGRES_URL=$(PG_TEST_URL) $(BIN)/python -m bench.soak
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis homeward.db*

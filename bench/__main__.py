@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from typing import Any
 
-from bench import refunds, web, webhooks
+from bench import refunds, scaleout, web, webhooks
 from bench.databases import postgres_database, sqlite_database
 from bench.figures import Figure, create_throughput, list_latency, page_ratio, server_rss
 from bench.labels import label_throughput
@@ -24,7 +24,7 @@ from homeward.db import Database
 from homeward.demo.data import load
 
 SEEDED_RETURNS = 100_000
-SUITES = ("returns", "warehouse", "refunds", "webhooks", "web")
+SUITES = ("returns", "warehouse", "refunds", "scaleout", "webhooks", "web")
 DATABASES: dict[str, Any] = {"sqlite": sqlite_database, "postgresql": postgres_database}
 
 
@@ -79,6 +79,7 @@ RUNNERS = {
     "returns": run_backend,
     "warehouse": run_warehouse,
     "refunds": refunds.run,
+    "scaleout": scaleout.run,
     "webhooks": webhooks.run,
     "web": web.run,
 }

@@ -62,14 +62,31 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(database_url: str, workers: int = 1, startup_timeout: float = 60) -> Iterator[Server]:
-    """Start `python -m homeward serve`, wait for /healthz, and always stop it afterwards."""
+def running_server(
+    database_url: str,
+    workers: int = 1,
+    startup_timeout: float = 60,
+    extra_env: dict[str, str] | None = None,
+    prefix: list[str] | None = None,
+) -> Iterator[Server]:
+    """Start `python -m homeward serve`, wait for /healthz, and always stop it afterwards.
+
+    `prefix` runs it through a wrapper command (e.g. `prlimit --fsize=N --`)."""
     port = free_port()
-    env = {**os.environ, "HOMEWARD_DATABASE_URL": database_url, "HOMEWARD_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "HOMEWARD_DATABASE_URL": database_url,
+        "HOMEWARD_LOG_LEVEL": "WARNING",
+        **(extra_env or {}),
+    }
     with tempfile.TemporaryFile() as stderr:
         # A file, not a pipe: a chatty server must never block on a pipe nobody reads.
         process = subprocess.Popen(
-            [sys.executable, "-m", "homeward", "serve", "--port", str(port), "--workers", str(workers)],
+            [
+                *(prefix or []),
+                sys.executable,
+                *("-m", "homeward", "serve", "--port", str(port), "--workers", str(workers)),
+            ],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=stderr,

@@ -70,3 +70,21 @@ def wait_for(condition: Callable[[], Any], timeout: float = 60, what: str = "con
 
 def read_if_exists(path: Path) -> bytes | None:
     return path.read_bytes() if path.exists() else None
+
+
+def cent_refunds(count: int, prefix: str = "K") -> bytes:
+    """`count` refunds of one cent each on the same item, each its own alt_refund_id."""
+    return refund_csv(
+        *(
+            refund_row(
+                alt_refund_id=f"{prefix}{n}",
+                total_quantity_returned="0",
+                order_return_refund_qty="0",
+                principal="0.01",
+                tax="0",
+                shipping_cost="0",
+                shipping_tax="0",
+            )
+            for n in range(count)
+        )
+    )

@@ -2,15 +2,20 @@
 
 import gc
 import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from homeward import __version__
 from homeward.config import get_settings
-from homeward.db import Database
+from homeward.db import HTTP_THREADS, Database
 from homeward.doors.admin.routes import router as admin_router
 from homeward.doors.http import errors
+from homeward.doors.http.body_limit import JsonBodyLimit
 from homeward.doors.http.idempotency import IdempotencyMiddleware
 from homeward.doors.http.observability import ObservabilityMiddleware, configure_logging, metrics_endpoint
 from homeward.doors.integrations.routes import router as integrations_router
@@ -31,20 +36,35 @@ Authenticate with `Authorization: Bearer <token>` (create one with `homeward tok
 """
 
 
+@asynccontextmanager
+async def _lifespan(_: FastAPI) -> AsyncIterator[None]:
+    # Blocking handlers share this many threads, so each can always find a pooled connection
+    # (db.py sizes the pools to match) instead of opening one or waiting for one.
+    anyio.to_thread.current_default_thread_limiter().total_tokens = HTTP_THREADS
+    yield
+
+
 def create_app(database_url: str | None = None, photo_store: str | None = None) -> FastAPI:
     settings = get_settings()
     configure_logging(settings.log_level)
-    app = FastAPI(title="Homeward", version=__version__, description=DESCRIPTION)
+    app = FastAPI(title="Homeward", version=__version__, description=DESCRIPTION, lifespan=_lifespan)
     app.state.db = Database(database_url or settings.database_url)
     app.state.photos = store_from_url(photo_store or settings.photo_store)
     errors.install(app)
     web.mount(app, app.state.db)  # its middleware sits inside the request log and metrics
     app.add_middleware(IdempotencyMiddleware)  # inside the request log, so replays are logged too
+    app.add_middleware(JsonBodyLimit)
     app.add_middleware(ObservabilityMiddleware)
 
     @app.get("/healthz", tags=["Operations"], summary="Liveness: the process answers")
     def healthz() -> JSONResponse:
         return JSONResponse({"status": "ok"})
+
+    @app.get("/readyz", tags=["Operations"], summary="Readiness: the database answers (503 if not)")
+    async def readyz() -> JSONResponse:
+        db: Database = app.state.db
+        await run_in_threadpool(db.ping)  # a database that is away is a 503 (doors/http/errors.py)
+        return JSONResponse({"status": "ready"})
 
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     app.include_router(v2025)

@@ -15,6 +15,8 @@ class Settings(BaseSettings):
     # A pooled PostgreSQL connection idle this long is pinged before use (one round trip); busier
     # ones are not, and one found dead anyway is answered 503 and replaced (see db.py).
     db_idle_ping_seconds: float = 10.0
+    # SQLite: how long a writer waits for another to finish before the request is answered 503.
+    db_busy_timeout: float = 30.0
     # Absolute base of links the API hands out (photo image_url); `homeward serve` sets it to
     # its own address when unset.
     public_url: str = "http://127.0.0.1:8000"
@@ -22,9 +24,11 @@ class Settings(BaseSettings):
     photo_store: str = "disk:./homeward-photos"
     # Refund files (issue 6): where `homeward ftp serve` keeps merchants' homes, how often
     # `homeward refunds poll` looks for files (seconds; unset: once), and a pause after each
-    # refund group that only tests set, to stop a process mid-file on purpose.
+    # refund batch (transaction) that only tests set, to stop a process mid-file on purpose.
     ftp_root: str = "./ftp"
     refunds_poll_every: float | None = None
+    # Threads `ftp serve` processes files on: one file per FTP user at a time, users in parallel.
+    ftp_workers: int = 4
     refunds_test_group_delay: float = 0.0
     # Outbound webhooks (issue 12). Receivers on private/loopback addresses are refused unless
     # allowed (tests and local demos); retries back off exponentially (base doubling up to max,
@@ -45,6 +49,8 @@ class Settings(BaseSettings):
     serve_worker: bool = False
     # Key that encrypts webhook and integration secrets at rest (any text; unset: stored as given).
     secret_key: str | None = None
+    # Refund groups settled per transaction (set-based); a crash redoes at most one batch.
+    refunds_groups_per_transaction: int = 500
 
 
 @lru_cache

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from functools import lru_cache
 from importlib.resources import files
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from homeward.config import get_settings
+from homeward.kit.errors import Unavailable
+
+# Threads a server process runs blocking handlers on (anyio's limiter is set to it at startup);
+# pools hold at least as many connections, plus one for the event loop's own short reads.
+HTTP_THREADS = 16
 
 # Execution option set by write units of work: on SQLite they begin with BEGIN IMMEDIATE, so two
 # writers queue up on the database lock instead of failing half-way when one upgrades its lock.
@@ -68,7 +74,14 @@ def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
 
 
 def _sqlite_engine(url: str) -> Engine:
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    # A pool as large as the server's thread pool: a connection closed on check-in (overflow) has
+    # to be opened and set up again (four PRAGMAs) by the next request.
+    size = get_settings().db_pool_size
+    in_memory = url in ("sqlite://", "sqlite:///:memory:") or "mode=memory" in url
+    pool = {} if in_memory else {"pool_size": max(size, HTTP_THREADS), "max_overflow": size}
+    engine = create_engine(
+        url, connect_args={"check_same_thread": False, "timeout": get_settings().db_busy_timeout}, **pool
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -78,7 +91,7 @@ def _sqlite_engine(url: str) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(get_settings().db_busy_timeout * 1000)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -99,10 +112,34 @@ def session_factory(url: str | None = None) -> sessionmaker[Session]:
     return sessionmaker(bind=engine_for(url or get_settings().database_url), expire_on_commit=False)
 
 
+_SQLITE_WRITERS: dict[str, threading.RLock] = {}
+
+
+def _writer_lock(factory: sessionmaker[Session]) -> AbstractContextManager[Any]:
+    """SQLite allows one writer at a time. Threads of one process queue on a lock here, so the
+    next one starts the moment the last commits; waiting inside SQLite instead means sleeping in
+    its busy handler (1, 2, 5 ... 100 ms steps) while the database sits idle. Other processes
+    are still kept out by BEGIN IMMEDIATE and the busy timeout, which bounds this wait too."""
+    bind = factory.kw.get("bind")
+    if bind is None or bind.dialect.name != "sqlite":
+        return nullcontext()
+    return _turn(_SQLITE_WRITERS.setdefault(str(bind.url), threading.RLock()), get_settings().db_busy_timeout)
+
+
+@contextmanager
+def _turn(lock: threading.RLock, timeout: float) -> Iterator[None]:
+    if not lock.acquire(timeout=timeout):
+        raise Unavailable("The database is busy with other writers; please retry")
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 @contextmanager
 def unit_of_work(factory: sessionmaker[Session], *, write: bool = True) -> Iterator[Session]:
     """One use case, one transaction: commit on success, roll back on any error."""
-    with factory() as session:
+    with _writer_lock(factory) if write else nullcontext(), factory() as session:
         if write:
             session.connection(execution_options={WRITE_OPTION: True})
         try:
@@ -149,12 +186,36 @@ class Database:
         self.url = url or get_settings().database_url
         self.factory = session_factory(self.url)
         self.read_factory = read_session_factory(self.url)
+        self._read_engine = self.read_factory.kw["bind"]
 
     def write(self) -> Any:
         return unit_of_work(self.factory, write=True)
 
     def read(self) -> Any:
         return unit_of_work(self.read_factory, write=False)
+
+    def ping(self) -> None:
+        """One round trip to the database (raises when it is away)."""
+        with self.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+
+    def writer_turn(self) -> AbstractContextManager[Any]:
+        """For writes made outside write(): wait for this process's SQLite writer turn (see
+        _writer_lock); nothing to wait for on PostgreSQL."""
+        return _writer_lock(self.factory)
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A bare connection for one short read, no ORM session: what authentication uses on
+        every request. Same isolation as read(); whatever it began is rolled back."""
+        with self._read_engine.connect() as connection:
+            yield connection
+
+    @property
+    def reads_inline(self) -> bool:
+        """Whether a read may run on the event loop: true for SQLite (in-process, never waits on
+        a lock to read); PostgreSQL answers over a socket, so its reads go to a thread."""
+        return bool(self._read_engine.dialect.name == "sqlite")
 
     @property
     def is_postgres(self) -> bool:

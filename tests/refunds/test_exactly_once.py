@@ -21,28 +21,12 @@ from homeward.refunds.models import Refund
 from homeward.refunds.records import Inbound, Source
 from homeward.refunds.service import handle
 from tests.ftp_support import ftp_login, ftp_server, names, upload, wait_for_ack
-from tests.refund_files import GOOD_NAME, TEES, read_ack, refund_csv, refund_row, wait_for
+from tests.refund_files import GOOD_NAME, TEES, cent_refunds, read_ack, wait_for
 
 GROUPS = 30
-SLOW = {"HOMEWARD_REFUNDS_TEST_GROUP_DELAY": "0.15"}  # ~4.5 s for the file: time to kill it mid-way
-
-
-def cent_refunds(count: int, prefix: str = "K") -> bytes:
-    """`count` refunds of one cent each on the same item, each its own alt_refund_id."""
-    return refund_csv(
-        *(
-            refund_row(
-                alt_refund_id=f"{prefix}{n}",
-                total_quantity_returned="0",
-                order_return_refund_qty="0",
-                principal="0.01",
-                tax="0",
-                shipping_cost="0",
-                shipping_tax="0",
-            )
-            for n in range(count)
-        )
-    )
+# Three groups per transaction, a pause after each: ~4 s for the file, time to kill it mid-way.
+BATCH = 3
+SLOW = {"HOMEWARD_REFUNDS_TEST_GROUP_DELAY": "0.4", "HOMEWARD_REFUNDS_GROUPS_PER_TRANSACTION": str(BATCH)}
 
 
 def process_command(path: Path, database_url: str) -> list[str]:
@@ -75,6 +59,7 @@ def test_ftp_server_killed_mid_file_finishes_it_after_restart_applying_each_refu
         server.kill()
     applied = refunds_applied(db)
     assert 5 <= applied < GROUPS, applied  # killed mid-file
+    assert applied % BATCH == 0, applied  # a batch is applied whole or not at all
     assert not ack_file.exists()  # no ack for a file that was not finished
 
     with ftp_server(database_url, root) as server, ftp_login(server.port, user, password) as ftp:
@@ -101,6 +86,7 @@ def test_cli_killed_mid_file_and_run_again_finishes_it_applying_each_refund_once
         slow.communicate(timeout=30)
     assert slow.returncode == -signal.SIGKILL
     assert 5 <= refunds_applied(db) < GROUPS
+    assert refunds_applied(db) % BATCH == 0
 
     rerun = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert rerun.returncode == 0, rerun.stderr

@@ -48,9 +48,9 @@ def s3_endpoint() -> Iterator[str]:
         deadline = time.monotonic() + 30
         while True:
             try:
-                requests.get(endpoint, timeout=1)
+                requests.get(endpoint, timeout=5)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # a cold first answer can be slow
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("moto server did not start") from None
                 time.sleep(0.1)

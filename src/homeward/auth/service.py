@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from homeward.auth.domain import Caller, Principal, Scope, WarehousePrincipal, hash_token, new_token_secret
@@ -67,7 +67,7 @@ _BY_HASH = select(
 ).where(AccessToken.token_hash == bindparam("token_hash"), AccessToken.revoked_at.is_(None))
 
 
-def authenticate(session: Session, secret: str | None) -> Principal:
+def authenticate(session: Session | Connection, secret: str | None) -> Principal:
     """The merchant behind a token; warehouse tokens are refused (they speak /warehouse/v1 only)."""
     caller = authenticate_caller(session, secret)
     if isinstance(caller, WarehousePrincipal):
@@ -78,11 +78,12 @@ def authenticate(session: Session, secret: str | None) -> Principal:
     return caller
 
 
-def authenticate_caller(session: Session, secret: str | None) -> Caller:
+def authenticate_caller(session: Session | Connection, secret: str | None) -> Caller:
     """A merchant or a fulfillment center's staff, whichever the token belongs to."""
     if not secret:
         raise Unauthenticated("Authorization header with a Bearer token is required")
-    row = session.connection().execute(_BY_HASH, {"token_hash": hash_token(secret)}).first()
+    connection = session if isinstance(session, Connection) else session.connection()
+    row = connection.execute(_BY_HASH, {"token_hash": hash_token(secret)}).first()
     if row is None:
         raise Unauthenticated("The access token is not valid")
     scopes = frozenset(Scope(s) for s in row.scopes.split() if s in Scope._value2member_map_)

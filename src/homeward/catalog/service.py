@@ -29,22 +29,23 @@ class FulfillmentCenterRecord:
     timezone: str
 
 
+# Built once; every API call that lists fulfillment centers only binds and runs it.
+_ALL_CENTERS = select(
+    FulfillmentCenter.id,
+    FulfillmentCenter.name,
+    FulfillmentCenter.country,
+    FulfillmentCenter.address1,
+    FulfillmentCenter.address2,
+    FulfillmentCenter.city,
+    FulfillmentCenter.state,
+    FulfillmentCenter.zip_code,
+    FulfillmentCenter.timezone,
+).order_by(FulfillmentCenter.id)
+
+
 def list_fulfillment_centers(db: Database) -> list[FulfillmentCenterRecord]:
-    with db.read() as session:
-        return [
-            FulfillmentCenterRecord(
-                fc.id,
-                fc.name,
-                fc.country,
-                fc.address1,
-                fc.address2,
-                fc.city,
-                fc.state,
-                fc.zip_code,
-                fc.timezone,
-            )
-            for fc in session.scalars(select(FulfillmentCenter).order_by(FulfillmentCenter.id))
-        ]
+    with db.connect() as connection:
+        return [FulfillmentCenterRecord(*row) for row in connection.execute(_ALL_CENTERS)]
 
 
 # --- products and their return preferences (seed 001) --------------------------------------------

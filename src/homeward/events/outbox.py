@@ -27,15 +27,22 @@ def record_return_event(
     )
 
 
-def record_refund_applied(connection: Connection, merchant_id: int, refund_id: int) -> None:
-    """refund.applied, for refund processing that writes with Core statements."""
+def record_refunds_applied(connection: Connection, merchant_id: int, refund_ids: list[int]) -> None:
+    """refund.applied for each refund of a batch, in one statement (refund processing is set-based)."""
+    if not refund_ids:
+        return
+    now = utcnow()
     connection.execute(
-        insert(OutboxEvent).values(
-            event_id=new_event_id(),
-            merchant_id=merchant_id,
-            topic=Topic.REFUND_APPLIED.value,
-            refund_id=refund_id,
-            occurred_at=utcnow(),
-            dispatched=False,
-        )
+        insert(OutboxEvent),
+        [
+            {
+                "event_id": new_event_id(),
+                "merchant_id": merchant_id,
+                "topic": Topic.REFUND_APPLIED.value,
+                "refund_id": refund_id,
+                "occurred_at": now,
+                "dispatched": False,
+            }
+            for refund_id in refund_ids
+        ],
     )

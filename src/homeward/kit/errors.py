@@ -49,6 +49,10 @@ def violation(
     return RuleViolation(message=message, errors=errors)
 
 
+class InsufficientStorage(HomewardError):
+    """The disk a file was to be written to is full (HTTP 507); nothing was kept, try again later."""
+
+
 class Unavailable(HomewardError):
     """Something we depend on (e.g. the photo store) is not answering; try again later (HTTP 503)."""
 

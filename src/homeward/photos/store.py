@@ -7,6 +7,7 @@ at /warehouse/v1/photos/{key}, whichever store holds them, so a bucket need not 
 
 from __future__ import annotations
 
+import errno
 import re
 import secrets
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
-from homeward.kit.errors import FieldError, InvalidInput, Unavailable
+from homeward.kit.errors import FieldError, InsufficientStorage, InvalidInput, Unavailable
 
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 KEY_PATTERN = re.compile(r"^[a-z0-9-]{1,80}\.(jpg|png|gif|webp)$")
@@ -24,6 +25,8 @@ _SIGNATURES = (
     (b"GIF87a", "image/gif", "gif"),
     (b"GIF89a", "image/gif", "gif"),
 )
+# No space left, over quota, or over the file-size limit: the disk cannot take the photo now.
+_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp"}
 
 
@@ -68,10 +71,18 @@ class DiskStore:
         self.directory = directory
 
     def put(self, key: str, photo: Photo) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
         partial = self.directory / f".{key}.part"
-        partial.write_bytes(photo.data)
-        partial.replace(self.directory / key)  # readers never see half a photo
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            partial.write_bytes(photo.data)
+            partial.replace(self.directory / key)  # readers never see half a photo
+        except OSError as exc:
+            partial.unlink(missing_ok=True)  # no half photo left behind
+            if exc.errno in _FULL:
+                raise InsufficientStorage("The photo store's disk is full; nothing was recorded") from exc
+            raise Unavailable(
+                f"The photo store is not available: {exc.strerror or type(exc).__name__}"
+            ) from exc
 
     def get(self, key: str) -> bytes | None:
         path = self.directory / key

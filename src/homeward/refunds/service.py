@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -25,10 +26,10 @@ from sqlalchemy.orm import Session
 
 from homeward.config import get_settings
 from homeward.db import Database
-from homeward.events.outbox import record_refund_applied
+from homeward.events.outbox import record_refunds_applied
 from homeward.kit.clock import utcnow
 from homeward.kit.errors import NotFound
-from homeward.marketplace.domain import MarketplaceOrderStatus
+from homeward.marketplace.domain import Amounts, MarketplaceOrderStatus
 from homeward.marketplace.models import MarketplaceOrder
 from homeward.refunds import csv_format, domain, repository
 from homeward.refunds.csv_format import UnreadableFile
@@ -132,8 +133,14 @@ def _stage(session: Session, row: RefundFile, path: Path) -> None:
 
 
 def process(db: Database, file_id: int) -> None:
-    """Settle every group not settled yet, in the order the groups first appear in the file."""
-    delay = get_settings().refunds_test_group_delay
+    """Settle every group not settled yet, in the order the groups first appear in the file.
+
+    Groups are settled a batch at a time, one transaction per batch (see _settle_batch): a crash
+    loses at most the batch in flight, which the next run settles again from scratch.
+    """
+    settings = get_settings()
+    delay = settings.refunds_test_group_delay
+    per_transaction = max(1, settings.refunds_groups_per_transaction)
     merchant_id = _file(db, file_id).merchant_id
     after = 0
     with repository.group_connection(db) as connection:
@@ -143,24 +150,182 @@ def process(db: Database, file_id: int) -> None:
                 rows = repository.rows_of_groups(session, file_id, [key for key, _ in batch])
             if not batch:
                 return
-            for group_key, first_row in batch:
-                parsed = [domain.parse_row(number, cells) for number, cells in rows[group_key]]
-                _settle_group(connection, file_id, merchant_id, group_key, parsed)
-                after = first_row
+            parsed = [
+                (key, [domain.parse_row(number, cells) for number, cells in rows[key]]) for key, _ in batch
+            ]
+            for start in range(0, len(parsed), per_transaction):
+                with db.writer_turn():
+                    _settle_batch(connection, file_id, merchant_id, parsed[start : start + per_transaction])
                 if delay:
                     time.sleep(delay)  # tests only: widen the window for a kill mid-file
+            after = batch[-1][1]
+
+
+def _settle_batch(
+    connection: Connection, file_id: int, merchant_id: int, groups: list[tuple[str, list[RefundRow]]]
+) -> None:
+    """One transaction for many groups: claim them, lock their orders, judge each group in file
+    order against what the groups before it left, apply the refunds of those that pass, and keep
+    every row's verdict. Set-based: a few statements for the whole batch, not per group."""
+    try:
+        with connection.begin():
+            claimed = repository.claim_groups(connection, file_id, [key for key, _ in groups])
+            todo = [(key, rows) for key, rows in groups if key in claimed]
+            if not todo:
+                return  # settled by another processor (or before a restart)
+            names = {rows[0].merchant_order_id for _, rows in todo if _looks_up_order(rows[0])}
+            orders = repository.lock_orders(connection, merchant_id, sorted(names))
+            used = repository.used_alt_refund_ids(
+                connection,
+                merchant_id,
+                {
+                    (rows[0].merchant_order_id, rows[0].alt_refund_id)
+                    for key, rows in todo
+                    if _is_keyed(key) and rows[0].merchant_order_id in orders
+                },
+            )
+            ledger = _Ledger(orders)
+            passed: list[str] = []
+            failed: list[RowResult] = []
+            applied: list[AppliedGroup] = []
+            for key, rows in todo:
+                first = rows[0]
+                order = orders.get(first.merchant_order_id) if _looks_up_order(first) else None
+                already = _is_keyed(key) and (first.merchant_order_id, first.alt_refund_id) in used
+                results = domain.settle_group(rows, ledger.facts(order), already_applied=already)
+                if order is not None and all(r.ok for r in results):
+                    applied.append(ledger.apply(order, rows))
+                    passed.append(key)
+                else:
+                    failed.extend(results)
+            apply_refunds(connection, file_id, merchant_id, applied, ledger)
+            repository.save_batch_verdicts(connection, file_id, passed, failed)
+    except IntegrityError:
+        # Another processor applied one of these alt_refund_ids between our check and our insert
+        # (it cannot while we hold the orders' locks, but the unique key is the last word): settle
+        # the batch again one group at a time, so only the duplicates fail.
+        for key, rows in groups:
+            _settle_group(connection, file_id, merchant_id, key, rows)
+
+
+def _is_keyed(group_key: str) -> bool:
+    return not group_key.startswith("row:")
+
+
+def _looks_up_order(first: RefundRow) -> bool:
+    return bool(first.merchant_order_id) and len(first.merchant_order_id) <= domain.ID_MAX
+
+
+@dataclass(frozen=True)
+class AppliedGroup:
+    """One refund that passed every rule, about to be stored: its order and its rows."""
+
+    order: repository.LockedOrder
+    alt_refund_id: str
+    rows: list[RefundRow]
+
+
+class _Ledger:
+    """What the orders of a batch have had refunded so far, including by the batch's own earlier
+    groups: each group is judged against the totals the groups before it left."""
+
+    def __init__(self, orders: dict[str, repository.LockedOrder]) -> None:
+        self.items = {item.id: item for order in orders.values() for item in order.items.values()}
+        self.touched: set[int] = set()
+
+    def facts(self, order: repository.LockedOrder | None) -> OrderFacts | None:
+        if order is None:
+            return None
+        items = {}
+        for key, locked in order.items.items():
+            item = self.items[locked.id]
+            items[key] = ItemFacts(key, item.quantity, item.charged, item.refunded_quantity, item.refunded)
+        return OrderFacts(order.merchant_order_id, MarketplaceOrderStatus(order.status), items)
+
+    def apply(self, order: repository.LockedOrder, rows: list[RefundRow]) -> AppliedGroup:
+        for row in rows:
+            assert row.amounts is not None and row.quantity_refunded is not None
+            item = self.items[order.items[row.order_item_id].id]
+            self.items[item.id] = replace(
+                item,
+                refunded_quantity=item.refunded_quantity + row.quantity_refunded,
+                refunded=item.refunded + row.amounts,
+            )
+            self.touched.add(item.id)
+        return AppliedGroup(order, rows[0].alt_refund_id, rows)
+
+    def totals(self) -> list[tuple[int, int, Amounts]]:
+        return [
+            (id_, self.items[id_].refunded_quantity, self.items[id_].refunded) for id_ in sorted(self.touched)
+        ]
+
+
+def apply_refunds(
+    connection: Connection, file_id: int, merchant_id: int, applied: list[AppliedGroup], ledger: _Ledger
+) -> None:
+    """THE place where refunds are applied: the refunds of one batch (or of one group) that passed,
+    stored in the batch's transaction with their lines, the items' new refunded totals, and the
+    Homeward return each line pays for. Whatever must happen exactly once per applied refund
+    (an event, a notification) belongs here, in the same transaction."""
+    if not applied:
+        return
+    now = utcnow()
+    refund_ids = repository.insert_refunds(
+        connection,
+        [
+            {
+                "merchant_id": merchant_id,
+                "marketplace_order_id": group.order.id,
+                "merchant_order_id": group.order.merchant_order_id,
+                "alt_refund_id": group.alt_refund_id,
+                "file_id": file_id,
+                "created_at": now,
+            }
+            for group in applied
+        ],
+    )
+    returns = repository.open_returns_of_orders(
+        connection, merchant_id, {g.order.store_order_id for g in applied if g.order.store_order_id}
+    )
+    lines = []
+    for refund_id, group in zip(refund_ids, applied, strict=True):
+        for row in group.rows:
+            item = group.order.items[row.order_item_id]
+            assert row.amounts is not None and row.reason is not None
+            store_order = group.order.store_order_id
+            lines.append(
+                {
+                    "refund_id": refund_id,
+                    "item_id": item.id,
+                    "return_id": (
+                        returns.get((store_order, item.inventory_id))
+                        if store_order and item.inventory_id is not None
+                        else None
+                    ),
+                    "row_number": row.row_number,
+                    "quantity_returned": row.quantity_returned,
+                    "quantity_refunded": row.quantity_refunded,
+                    "reason": row.reason,
+                    "feedback": row.feedback.value if row.feedback else None,
+                    "notes": row.notes,
+                    **dict(row.amounts.items()),
+                }
+            )
+    repository.insert_lines(connection, lines)
+    repository.set_refunded(connection, ledger.totals())
+    record_refunds_applied(connection, merchant_id, refund_ids)  # refund.applied, same transaction
 
 
 def _settle_group(
     connection: Connection, file_id: int, merchant_id: int, group_key: str, rows: list[RefundRow]
 ) -> None:
-    """One transaction: claim the group, judge its rows, apply the refund if all pass, keep verdicts."""
+    """One group in its own transaction (a batch that met a concurrent duplicate falls back here)."""
     for attempt in (1, 2):
         try:
             with connection.begin():
                 if not repository.claim_group(connection, file_id, group_key):
                     return  # settled by another processor (or before a restart)
-                keyed = not group_key.startswith("row:")
+                keyed = _is_keyed(group_key)
                 results = _judge_and_apply(connection, file_id, merchant_id, rows, keyed=keyed)
                 repository.save_verdicts(connection, file_id, results)
             return
@@ -175,73 +340,17 @@ def _judge_and_apply(
     connection: Connection, file_id: int, merchant_id: int, rows: list[RefundRow], *, keyed: bool
 ) -> list[RowResult]:
     first = rows[0]
-    order: repository.LockedOrder | None = None
-    if first.merchant_order_id and len(first.merchant_order_id) <= domain.ID_MAX:
-        order = repository.lock_order(connection, merchant_id, first.merchant_order_id, first.alt_refund_id)
-    applied = keyed and order is not None and order.alt_refund_id_used
-    results = domain.settle_group(rows, _facts(order), already_applied=applied)
+    names = [first.merchant_order_id] if _looks_up_order(first) else []
+    order = repository.lock_orders(connection, merchant_id, names).get(first.merchant_order_id)
+    pair = (first.merchant_order_id, first.alt_refund_id)
+    applied = (
+        keyed and order is not None and bool(repository.used_alt_refund_ids(connection, merchant_id, {pair}))
+    )
+    ledger = _Ledger({order.merchant_order_id: order} if order is not None else {})
+    results = domain.settle_group(rows, ledger.facts(order), already_applied=applied)
     if order is not None and all(r.ok for r in results):
-        _apply(connection, file_id, merchant_id, order, rows)
+        apply_refunds(connection, file_id, merchant_id, [ledger.apply(order, rows)], ledger)
     return results
-
-
-def _facts(order: repository.LockedOrder | None) -> OrderFacts | None:
-    if order is None:
-        return None
-    return OrderFacts(
-        merchant_order_id=order.merchant_order_id,
-        status=MarketplaceOrderStatus(order.status),
-        items={
-            key: ItemFacts(key, item.quantity, item.charged, item.refunded_quantity, item.refunded)
-            for key, item in order.items.items()
-        },
-    )
-
-
-def _apply(
-    connection: Connection,
-    file_id: int,
-    merchant_id: int,
-    order: repository.LockedOrder,
-    rows: list[RefundRow],
-) -> None:
-    refund_id = repository.insert_refund(
-        connection,
-        merchant_id=merchant_id,
-        marketplace_order_id=order.id,
-        merchant_order_id=order.merchant_order_id,
-        alt_refund_id=rows[0].alt_refund_id,
-        file_id=file_id,
-        created_at=utcnow(),
-    )
-    lines, totals = [], []
-    for row in rows:
-        item = order.items[row.order_item_id]
-        assert row.amounts is not None and row.quantity_refunded is not None and row.reason is not None
-        assert row.quantity_returned is not None
-        return_id = None
-        if order.store_order_id and item.inventory_id is not None:
-            return_id = repository.return_for_item(
-                connection, merchant_id, order.store_order_id, item.inventory_id
-            )
-        lines.append(
-            {
-                "refund_id": refund_id,
-                "item_id": item.id,
-                "return_id": return_id,
-                "row_number": row.row_number,
-                "quantity_returned": row.quantity_returned,
-                "quantity_refunded": row.quantity_refunded,
-                "reason": row.reason,
-                "feedback": row.feedback.value if row.feedback else None,
-                "notes": row.notes,
-                **dict(row.amounts.items()),
-            }
-        )
-        totals.append((item.id, item.refunded_quantity + row.quantity_refunded, item.refunded + row.amounts))
-    repository.insert_lines(connection, lines)
-    repository.set_refunded(connection, totals)
-    record_refund_applied(connection, merchant_id, refund_id)  # refund.applied, same transaction
 
 
 def ack_chunks(db: Database, file_id: int) -> Iterator[bytes]:

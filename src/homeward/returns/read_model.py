@@ -18,6 +18,7 @@ from sqlalchemy import (
     ScalarSelect,
     Select,
     String,
+    bindparam,
     cast,
     func,
     literal_column,
@@ -177,17 +178,17 @@ def records(session: Session, query: Select[*tuple[Any, ...]]) -> list[ReturnRec
     ]
 
 
+_NAMES = select(
+    select(Channel.name).where(Channel.id == bindparam("channel_id")).scalar_subquery(),
+    select(FulfillmentCenter.name).where(FulfillmentCenter.id == bindparam("fc_id")).scalar_subquery(),
+    select(Merchant.name).where(Merchant.id == bindparam("merchant_id")).scalar_subquery(),
+)
+
+
 def names(
     session: Session, channel_id: int, fulfillment_center_id: int, merchant_id: int
 ) -> tuple[str, str, str]:
     """Channel, fulfillment center and merchant names in one query, for a return just written."""
-    row = session.execute(
-        select(
-            select(Channel.name).where(Channel.id == channel_id).scalar_subquery(),
-            select(FulfillmentCenter.name)
-            .where(FulfillmentCenter.id == fulfillment_center_id)
-            .scalar_subquery(),
-            select(Merchant.name).where(Merchant.id == merchant_id).scalar_subquery(),
-        )
-    ).one()
+    params = {"channel_id": channel_id, "fc_id": fulfillment_center_id, "merchant_id": merchant_id}
+    row = session.connection().execute(_NAMES, params).one()
     return row[0] or "", row[1] or "", row[2] or ""

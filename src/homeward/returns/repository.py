@@ -47,15 +47,31 @@ def fulfillment_center_exists(session: Session, fulfillment_center_id: int) -> b
     return found is not None
 
 
+# Asked on every create and modify: built once, so each call only binds values.
+_REFERENCE_TAKEN = (
+    select(ReturnOrder.id)
+    .where(ReturnOrder.merchant_id == bindparam("merchant_id"), ReturnOrder.reference_id == bindparam("ref"))
+    .limit(1)
+)
+_REFERENCE_TAKEN_BY_OTHER = (
+    select(ReturnOrder.id)
+    .where(
+        ReturnOrder.merchant_id == bindparam("merchant_id"),
+        ReturnOrder.reference_id == bindparam("ref"),
+        ReturnOrder.id != bindparam("excluding"),
+    )
+    .limit(1)
+)
+
+
 def reference_taken(
     session: Session, merchant_id: int, reference_id: str, *, excluding: int | None = None
 ) -> bool:
-    query = select(ReturnOrder.id).where(
-        ReturnOrder.merchant_id == merchant_id, ReturnOrder.reference_id == reference_id
-    )
+    params: dict[str, Any] = {"merchant_id": merchant_id, "ref": reference_id}
+    query = _REFERENCE_TAKEN
     if excluding is not None:
-        query = query.where(ReturnOrder.id != excluding)
-    return session.scalars(query.limit(1)).first() is not None
+        query, params["excluding"] = _REFERENCE_TAKEN_BY_OTHER, excluding
+    return session.connection().execute(query, params).first() is not None
 
 
 def units_held_by_open_returns(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload, object_session
@@ -304,6 +304,15 @@ def _get_for_update(session: Session, principal: Principal, return_id: int) -> R
     return row
 
 
+# The products a request names, built once (the ids expand per call): components are read
+# below for bundles only.
+_PRODUCTS = (
+    select(Product)
+    .where(Product.id.in_(bindparam("ids", expanding=True)), Product.merchant_id == bindparam("merchant_id"))
+    .options(lazyload(Product.components))
+)
+
+
 @dataclass(frozen=True)
 class _Checked:
     """A request the domain has accepted, with the facts it was judged on."""
@@ -328,16 +337,9 @@ def _check(
         shipment = session.get(Shipment, request.original_shipment_id, with_for_update=lock)
         if shipment is not None and shipment.merchant_id != principal.merchant_id:
             shipment = None
+    ids = sorted({line.inventory_id for line in request.lines})
     products = {
-        p.id: p
-        for p in session.scalars(
-            select(Product)
-            .where(
-                Product.id.in_({line.inventory_id for line in request.lines}),
-                Product.merchant_id == principal.merchant_id,
-            )
-            .options(lazyload(Product.components))  # read below for bundles only
-        )
+        p.id: p for p in session.scalars(_PRODUCTS, {"ids": ids, "merchant_id": principal.merchant_id})
     }
     facts = {
         p.id: domain.ItemFacts(

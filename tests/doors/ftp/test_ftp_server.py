@@ -13,9 +13,12 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from homeward.db import Database
+from homeward.demo.data import OTHER_MERCHANT
 from homeward.doors.cli.main import app
+from homeward.ftp_accounts.service import add_account
 from tests.ftp_support import download, ftp_login, ftp_server, names, upload, wait_for_ack
-from tests.refund_files import GOOD_NAME, MUG, read_ack, refund_csv, refund_row
+from tests.refund_files import GOOD_NAME, MUG, cent_refunds, read_ack, refund_csv, refund_row
 
 ACK = "JET_REFUND_072316143000_Ack.csv"
 
@@ -114,3 +117,23 @@ def test_accounts_are_checked_jailed_and_their_passwords_never_logged(
     assert "refund file answered" in log  # it does log, just never a secret
     for secret in (password, retired, globex_password, "wrong-password"):
         assert secret not in log
+
+
+def test_one_merchants_slow_file_does_not_hold_up_another_merchants_ack(
+    database_url: str, db: Database, demo: dict[str, Any], tmp_path: Path
+) -> None:
+    """Files of different FTP users are worked on at once; one user's files in turn."""
+    user, password = demo["marketplace"]["ftp_user"], demo["marketplace"]["ftp_password"]
+    other = add_account(db, OTHER_MERCHANT, "other-shop")
+    slow = {"HOMEWARD_REFUNDS_TEST_GROUP_DELAY": "0.3", "HOMEWARD_REFUNDS_GROUPS_PER_TRANSACTION": "1"}
+    big = cent_refunds(20, prefix="S")
+    with ftp_server(database_url, tmp_path / "ftp", extra_env=slow) as server:
+        with ftp_login(server.port, user, password) as ftp:
+            upload(ftp, f"JetRefunds/{GOOD_NAME}", big)  # 20 transactions, 0.3 s apart: 6 s or more
+        with ftp_login(server.port, other.username, other.password) as ftp:
+            upload(ftp, f"JetRefunds/{GOOD_NAME}", refund_csv(refund_row(merchant_order_id="NOT-MINE")))
+            small = read_ack(wait_for_ack(ftp, ACK))
+        with ftp_login(server.port, user, password) as ftp:
+            assert ACK not in names(ftp, "JetRefunds/Acks")  # the big file is still being worked on
+            assert len(read_ack(wait_for_ack(ftp, ACK))) == 20
+    assert small[0]["ErrorMessage"] == "merchant_order_id: order 'NOT-MINE' was not found"

@@ -151,7 +151,7 @@ def test_a_poller_killed_mid_file_finishes_it_on_the_next_poll(
     with merchant_site(tmp_path / "site") as port:
         slow = subprocess.Popen(
             poll_command(port, database_url, "--settle", "0"),
-            env=env(HOMEWARD_REFUNDS_TEST_GROUP_DELAY="0.15"),
+            env=env(HOMEWARD_REFUNDS_TEST_GROUP_DELAY="0.15", HOMEWARD_REFUNDS_GROUPS_PER_TRANSACTION="1"),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

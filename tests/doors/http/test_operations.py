@@ -70,3 +70,8 @@ def test_unknown_routes_and_methods_explain_themselves(client: TestClient) -> No
     wrong = client.delete("/2025-07/return")
     assert wrong.status_code == 405
     assert wrong.headers["allow"] == "GET, POST"
+
+
+def test_readyz_answers_when_the_database_does(client: TestClient) -> None:
+    response = client.get("/readyz")
+    assert response.status_code == 200 and response.json() == {"status": "ready"}

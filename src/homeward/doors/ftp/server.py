@@ -3,8 +3,9 @@
 Each FTP account is jailed in `<root>/<username>/` holding `JetRefunds/` (the inbox) and
 `JetRefunds/Acks/`. An upload into the inbox is written under a hidden `.NAME.part` name and
 renamed when complete, so a half-uploaded file is never taken. Complete files are handed to one
-worker thread (the FTP loop never waits on processing): the refund service stages the rows, the
-inbox copy is removed (the ack repeats every row), and the ack is written into Acks/.
+pool of worker threads, one file per FTP user at a time and several users at once (the FTP loop
+never waits on processing): the refund service stages the rows, the inbox copy is removed (the
+ack repeats every row), and the ack is written into Acks/.
 
 On start and every `rescan` seconds the worker also finishes files that a crash or a kill left
 unfinished, and takes files lying in an inbox, so nothing uploaded is ever lost or applied twice.
@@ -12,9 +13,11 @@ unfinished, and takes files lying in an inbox, so nothing uploaded is ever lost 
 
 from __future__ import annotations
 
+import collections
 import logging
-import queue
 import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,14 +77,20 @@ class Unfinished:
 
 
 class Worker:
-    """The one thread that processes files, so the FTP loop keeps answering while it works."""
+    """Processes files off the FTP loop (which keeps answering meanwhile) on a few threads.
 
-    def __init__(self, db: Database, homes: Homes, rescan: float) -> None:
+    Each FTP user's files are taken one at a time, in the order they came; different users'
+    files are worked on at once, so one merchant's 100,000-row file never holds up another
+    merchant's acks.
+    """
+
+    def __init__(self, db: Database, homes: Homes, rescan: float, threads: int = 4) -> None:
         self.db, self.homes, self.rescan = db, homes, rescan
-        self.jobs: queue.Queue[NewFile | Unfinished] = queue.Queue()
-        self.queued: set[NewFile | Unfinished] = set()
         self.lock = threading.Lock()
-        self.thread = threading.Thread(target=self._loop, name="refund-files", daemon=True)
+        self.pending: dict[str, collections.deque[NewFile | Unfinished]] = {}  # per FTP user
+        self.queued: set[NewFile | Unfinished] = set()
+        self.pool = ThreadPoolExecutor(max(1, threads), thread_name_prefix="refund-files")
+        self.thread = threading.Thread(target=self._loop, name="refund-sweeps", daemon=True)
 
     def start(self) -> None:
         self.thread.start()
@@ -91,7 +100,24 @@ class Worker:
             if job in self.queued:
                 return
             self.queued.add(job)
-        self.jobs.put(job)
+            queue = self.pending.get(job.username)
+            if queue is not None:
+                queue.append(job)  # that user's runner takes it after the file in hand
+                return
+            self.pending[job.username] = collections.deque([job])
+        self.pool.submit(self._drain, job.username)
+
+    def _drain(self, username: str) -> None:
+        """Work through one user's files until none is left."""
+        while True:
+            with self.lock:
+                queue = self.pending[username]
+                if not queue:
+                    del self.pending[username]
+                    return
+                job = queue.popleft()
+                self.queued.discard(job)
+            self._safely(lambda job=job: self._run(job))
 
     def sweep(self) -> None:
         """Queue the files lying in the inboxes, then what a crash left unfinished.
@@ -108,16 +134,9 @@ class Worker:
             self.submit(Unfinished(record.id, record.origin))
 
     def _loop(self) -> None:
-        self._safely(self.sweep)
         while True:
-            try:
-                job = self.jobs.get(timeout=self.rescan)
-            except queue.Empty:
-                self._safely(self.sweep)
-                continue
-            with self.lock:
-                self.queued.discard(job)
-            self._safely(lambda job=job: self._run(job))
+            self._safely(self.sweep)
+            time.sleep(self.rescan)
 
     def _run(self, job: NewFile | Unfinished) -> None:
         if isinstance(job, Unfinished):
@@ -239,7 +258,7 @@ def build_server(
 ) -> tuple[FTPServer, Worker]:
     homes = Homes(root)
     root.mkdir(parents=True, exist_ok=True)
-    worker = Worker(db, homes, rescan)
+    worker = Worker(db, homes, rescan, get_settings().ftp_workers)
     handler = type(
         "HomewardFtpHandler",
         (RefundFtpHandler,),

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from fastapi import Depends, Header, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from homeward.auth.domain import Principal, Scope
 from homeward.auth.service import authenticate
 from homeward.db import Database
-from homeward.kit.errors import FieldError, InvalidInput
+from homeward.kit.errors import FieldError, InvalidInput, Unauthenticated
 
 bearer = HTTPBearer(auto_error=False, description="Personal access token: `Authorization: Bearer <token>`")
 
 INT32_MAX = 2**31 - 1
+T = TypeVar("T")
 
 
 # Dependencies that do no I/O are `async def` so FastAPI runs them inline, not via the thread pool.
@@ -25,19 +28,89 @@ async def get_db(request: Request) -> Database:
     return db
 
 
-def current_principal(
-    db: Database = Depends(get_db), credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
+# Where blocking database work runs. SQLite is in-process and a read never waits on a lock
+# (WAL readers do not block), so reads and authentication run right on the event loop: a thread
+# hop (a future, two context switches) costs more than the query. PostgreSQL answers over a
+# socket: waiting on it on the event loop would stall every other request, so its work runs on a
+# thread, and a handler's authentication goes on the same hop as its use case (Access.read/write).
+# Writes always run on a thread: they may wait for a row lock or for SQLite's one writer.
+
+
+def _authenticate(db: Database, credentials: HTTPAuthorizationCredentials | None, scope: Scope) -> Principal:
+    with db.connect() as connection:
+        principal = authenticate(connection, credentials.credentials if credentials else None)
+    principal.require(scope)
+    return principal
+
+
+async def current_principal(
+    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
 ) -> Principal:
-    with db.read() as session:
-        return authenticate(session, credentials.credentials if credentials else None)
+    db: Database = request.app.state.db
+    with db.connect() as connection:
+        return authenticate(connection, credentials.credentials if credentials else None)
 
 
 def requires(scope: Scope) -> Callable[..., Awaitable[Principal]]:
     """A dependency that authenticates the caller and insists on one scope (403 without it)."""
 
-    async def dependency(principal: Principal = Depends(current_principal)) -> Principal:
-        principal.require(scope)
-        return principal
+    async def dependency(
+        request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
+    ) -> Principal:
+        db: Database = request.app.state.db
+        if db.reads_inline:
+            return _authenticate(db, credentials, scope)
+        return await run_in_threadpool(_authenticate, db, credentials, scope)
+
+    return dependency
+
+
+class Access:
+    """A caller and the database: `read`/`write` run a use case with the caller's Principal,
+    authentication included, in one go (inline or on one thread)."""
+
+    def __init__(
+        self,
+        db: Database,
+        credentials: HTTPAuthorizationCredentials | None,
+        scope: Scope,
+        principal: Principal | None = None,
+    ) -> None:
+        self.db, self.credentials, self.scope, self.principal = db, credentials, scope, principal
+
+    def _run(self, use_case: Callable[[Principal], T]) -> T:
+        principal = self.principal or _authenticate(self.db, self.credentials, self.scope)
+        return use_case(principal)
+
+    async def read(self, use_case: Callable[[Principal], T]) -> T:
+        if self.db.reads_inline:
+            return self._run(use_case)
+        return await run_in_threadpool(self._run, use_case)
+
+    async def write(self, use_case: Callable[[Principal], T]) -> T:
+        return await run_in_threadpool(self._run, use_case)
+
+
+def access(scope: Scope, *, before_body: bool = False) -> Callable[..., Awaitable[Access]]:
+    """A dependency handing the handler an Access for this scope.
+
+    `before_body`: authenticate here, as a dependency, so a caller without the right (401/403)
+    hears so before anything about the body it sent (400); on PostgreSQL that costs a second
+    thread hop, so handlers without a body leave it to the use case's hop."""
+
+    async def dependency(
+        request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
+    ) -> Access:
+        if credentials is None or not credentials.credentials:
+            raise Unauthenticated("Authorization header with a Bearer token is required")
+        db: Database = request.app.state.db
+        principal = None
+        if before_body:
+            if db.reads_inline:
+                principal = _authenticate(db, credentials, scope)
+            else:
+                principal = await run_in_threadpool(_authenticate, db, credentials, scope)
+        return Access(db, credentials, scope, principal)
 
     return dependency
 

@@ -13,13 +13,15 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from homeward.kit.errors import (
     FieldError,
     Forbidden,
     HomewardError,
+    InsufficientStorage,
     InvalidInput,
     NotFound,
     RuleViolation,
@@ -38,6 +40,7 @@ STATUS_OF: dict[type[HomewardError], int] = {
     RuleViolation: 422,
     TooManyAttempts: 429,
     Unavailable: 503,
+    InsufficientStorage: 507,
 }
 
 TITLES = {
@@ -46,9 +49,11 @@ TITLES = {
     403: "Forbidden",
     404: "Not Found",
     405: "Method Not Allowed",
+    413: "Content Too Large",
     422: "Unprocessable Content",
     429: "Too Many Requests",
     503: "Service Unavailable",
+    507: "Insufficient Storage",
 }
 
 
@@ -127,20 +132,46 @@ def validation_to_error(exc: RequestValidationError) -> InvalidInput:
     return InvalidInput("The request is not valid", errors)
 
 
+RETRY_SOON = {"Retry-After": "1"}
+
+
+def _unavailable_status(exc: DBAPIError) -> int | None:
+    """503 when the database is away or busy (try again soon), 507 when its disk is full, else None."""
+    if exc.connection_invalidated:
+        return 503
+    if not isinstance(exc, OperationalError):
+        return None
+    message = str(exc.orig).lower()
+    if "disk is full" in message:
+        return 507
+    if type(exc.orig).__module__.startswith("psycopg"):
+        return 503  # connection refused or lost, server shutting down or starting, lock timeout
+    return 503 if "locked" in message or "busy" in message else None
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(HomewardError)
     async def _domain(request: Request, exc: HomewardError) -> Response:
-        return respond(request, STATUS_OF.get(type(exc), 400), exc)
+        status = STATUS_OF.get(type(exc), 400)
+        return respond(request, status, exc, RETRY_SOON if status in (503, 507) else None)
 
     @app.exception_handler(DBAPIError)
     async def _database(request: Request, exc: DBAPIError) -> Response:
-        if not exc.connection_invalidated:
+        status = _unavailable_status(exc)
+        if status is None:
             raise exc  # any other database error is a bug: let it be a logged 500
-        # The database dropped the connection mid-request (it restarted). The pool has already been
-        # emptied, so a retry gets a fresh connection; a write that was cut off was rolled back,
-        # and one cut off while committing is safe to resend (reference ids are unique).
-        error = Unavailable("The connection to the database was lost during the request; please retry")
-        return respond(request, 503, error, {"Retry-After": "1"})
+        # The database is away (restarting, or refusing connections), cut the connection mid-request,
+        # or is busy with another writer (SQLite). A write that was cut off was rolled back, and one
+        # cut off while committing is safe to resend (reference ids are unique).
+        error: HomewardError = Unavailable("The database is not available just now; please retry")
+        if status == 507:
+            error = InsufficientStorage("The database's disk is full; nothing was recorded")
+        return respond(request, status, error, RETRY_SOON)
+
+    @app.exception_handler(SQLAlchemyTimeoutError)
+    async def _pool_exhausted(request: Request, exc: SQLAlchemyTimeoutError) -> Response:
+        error = Unavailable("Every database connection is busy; please retry")
+        return respond(request, 503, error, RETRY_SOON)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Body, Depends, Path, Response
 
 from homeward.auth.domain import Principal, Scope
 from homeward.db import Database
+from homeward.doors.http.body_limit import MAX_JSON_BODY
 from homeward.doors.http.deps import get_db, requires
 from homeward.doors.http.errors import register_dialect
 from homeward.doors.oms import mapping, schemas
@@ -38,6 +39,7 @@ def _json(model: schemas.ReturnOut, status: int = 200) -> Response:
     response_model=schemas.ReturnOut,
     responses=ERRORS,
     summary="Create Return",
+    max_body_size=MAX_JSON_BODY,  # chunked bodies too (see doors/http/body_limit.py)
 )
 def create_return(
     body: schemas.CreateReturnIn = Body(),

@@ -15,14 +15,15 @@ from pydantic import BaseModel
 from homeward.auth.domain import Principal, Scope
 from homeward.catalog.service import list_fulfillment_centers
 from homeward.db import Database
-from homeward.doors.http.deps import channel_id_header, get_db, requires
+from homeward.doors.http.body_limit import MAX_JSON_BODY
+from homeward.doors.http.deps import Access, access, channel_id_header
 from homeward.doors.http.errors import register_dialect
 from homeward.doors.shipbob import mapping, schemas
 from homeward.doors.shipbob.listing import OPENAPI_PARAMETERS, return_filter
 from homeward.kit.pagination import FIRST, LAST, Cursor
 from homeward.kit.text import INT32_MAX
 from homeward.labels import service as labels
-from homeward.labels.records import LabelRecord
+from homeward.labels.records import LabelledReturn, LabelRecord
 from homeward.returns import service
 from homeward.returns.listing import ReturnFilter
 from homeward.returns.records import ReturnRecord
@@ -49,13 +50,17 @@ def _json(
     model: BaseModel | list[Any] | dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
 ) -> Response:
     content: str | bytes
-    if isinstance(model, dict):
+    if isinstance(model, dict) or (isinstance(model, list) and model and isinstance(model[0], dict)):
         content = pydantic_core.to_json(model)  # plain data already in the response model's shape
     elif isinstance(model, list):
         content = "[" + ",".join(m.model_dump_json() for m in model) + "]"
     else:
         content = model.model_dump_json()
     return Response(content=content, status_code=status, media_type="application/json", headers=headers)
+
+
+# Handlers are `async def` and hand their use case, authentication included, to Access: on
+# SQLite a read runs right on the event loop, anything else on one thread (doors/http/deps.py).
 
 
 def _single_return_routes(
@@ -68,25 +73,29 @@ def _single_return_routes(
     create_model: type[schemas.CreateReturnRequest] | None = None,
 ) -> None:
     errors = _errors(schemas.ApiError if prefix == "/2025-07" else schemas.ProblemDetails)
-    reader = requires(Scope.RETURNS_READ)
-    writer = requires(Scope.RETURNS_WRITE)
+    reader = access(Scope.RETURNS_READ)
+    writer = access(Scope.RETURNS_WRITE)
+    body_writer = access(Scope.RETURNS_WRITE, before_body=True)  # 401/403 before a 400 on the body
     create_model = create_model or body_model
 
     @router.post(
         f"{prefix}/return",
         status_code=201,
+        max_body_size=MAX_JSON_BODY,
         response_model=response_model,
         responses=errors,
         summary="Create Return Order",
     )
-    def create(
+    async def create(
         body: create_model = Body(),  # type: ignore[valid-type]
-        principal: Principal = Depends(writer),
+        caller: Access = Depends(body_writer),
         channel_id: int | None = Depends(channel_id_header),
-        db: Database = Depends(get_db),
     ) -> Response:
-        label = mapping.to_label_request(getattr(body, "label", None))
-        created = labels.create_return(db, principal, channel_id, mapping.to_request(body), label)
+        def create(principal: Principal) -> LabelledReturn:
+            label = mapping.to_label_request(getattr(body, "label", None))
+            return labels.create_return(caller.db, principal, channel_id, mapping.to_request(body), label)
+
+        created = await caller.write(create)
         return _json(render(created.record, created.label), 201)
 
     @router.get(
@@ -95,13 +104,12 @@ def _single_return_routes(
         responses=errors,
         summary="Get Return Order",
     )
-    def get(
+    async def get(
         id: int = ReturnId,  # the path parameter is called id in the contract
-        principal: Principal = Depends(reader),
+        caller: Access = Depends(reader),
         channel_id: int | None = Depends(channel_id_header),
-        db: Database = Depends(get_db),
     ) -> Response:
-        found = labels.get_return(db, principal, channel_id, id)
+        found = await caller.read(lambda principal: labels.get_return(caller.db, principal, channel_id, id))
         return _json(render(found.record, found.label))
 
     @router.put(
@@ -109,15 +117,19 @@ def _single_return_routes(
         response_model=response_model,
         responses=errors,
         summary="Modify Return Order (only while Awaiting Arrival)",
+        max_body_size=MAX_JSON_BODY,
     )
-    def modify(
+    async def modify(
         body: body_model = Body(),  # type: ignore[valid-type]
         id: int = ReturnId,
-        principal: Principal = Depends(writer),
+        caller: Access = Depends(body_writer),
         channel_id: int | None = Depends(channel_id_header),
-        db: Database = Depends(get_db),
     ) -> Response:
-        changed = labels.modify_return(db, principal, channel_id, id, mapping.to_request(body))
+        changed = await caller.write(
+            lambda principal: labels.modify_return(
+                caller.db, principal, channel_id, id, mapping.to_request(body)
+            )
+        )
         return _json(render(changed.record, changed.label))
 
     @router.post(
@@ -126,13 +138,14 @@ def _single_return_routes(
         responses=errors,
         summary="Cancel Return Order (only while Awaiting Arrival)",
     )
-    def cancel(
+    async def cancel(
         id: int = ReturnId,
-        principal: Principal = Depends(writer),
+        caller: Access = Depends(writer),
         channel_id: int | None = Depends(channel_id_header),
-        db: Database = Depends(get_db),
     ) -> Response:
-        cancelled = labels.cancel_return(db, principal, channel_id, id)
+        cancelled = await caller.write(
+            lambda principal: labels.cancel_return(caller.db, principal, channel_id, id)
+        )
         return _json(render(cancelled.record, cancelled.label))
 
     @router.get(
@@ -141,13 +154,14 @@ def _single_return_routes(
         responses=errors,
         summary="Get a return's status history",
     )
-    def history(
+    async def history(
         id: int = ReturnId,
-        principal: Principal = Depends(reader),
+        caller: Access = Depends(reader),
         channel_id: int | None = Depends(channel_id_header),
-        db: Database = Depends(get_db),
     ) -> Response:
-        events = service.status_history(db, principal, channel_id, id)
+        events = await caller.read(
+            lambda principal: service.status_history(caller.db, principal, channel_id, id)
+        )
         return _json(
             [schemas.StatusHistoryDto(status=e.status.value, time_stamp=e.occurred_at) for e in events]
         )
@@ -157,8 +171,9 @@ def _channel_dto(channel: ChannelRecord) -> schemas.ChannelViewDto:
     return schemas.ChannelViewDto(**vars(channel) | {"scopes": list(channel.scopes)})
 
 
-def _fc_dtos(db: Database) -> list[schemas.FulfillmentCenterViewDto]:
-    return [schemas.FulfillmentCenterViewDto(**vars(fc)) for fc in list_fulfillment_centers(db)]
+def _fc_dtos(db: Database) -> list[dict[str, Any]]:
+    """Plain data in FulfillmentCenterViewDto's shape (every field a str or int already)."""
+    return [vars(fc) for fc in list_fulfillment_centers(db)]
 
 
 def _page_link(request: Request, cursor: Cursor | None) -> str | None:
@@ -191,17 +206,18 @@ _single_return_routes(
     summary="Get Return Orders (cursor pages)",
     openapi_extra={"parameters": OPENAPI_PARAMETERS},
 )
-def list_2025(
+async def list_2025(
     request: Request,
     filters: ReturnFilter = Depends(return_filter),
     Cursor_: str | None = Query(None, alias="Cursor", description="From a previous page's next/prev/last"),
     Limit: int = Query(50, ge=1, le=MAX_LIMIT),
-    principal: Principal = Depends(requires(Scope.RETURNS_READ)),
+    caller: Access = Depends(access(Scope.RETURNS_READ)),
     channel_id: int | None = Depends(channel_id_header),
-    db: Database = Depends(get_db),
 ) -> Response:
     cursor = Cursor.decode(Cursor_)
-    page = labels.list_returns(db, principal, channel_id, filters, cursor, Limit)
+    page = await caller.read(
+        lambda principal: labels.list_returns(caller.db, principal, channel_id, filters, cursor, Limit)
+    )
     return _json(
         {  # schemas.ReturnListPage
             "items": [mapping.body_2025(r.record, r.label) for r in page.items],
@@ -219,15 +235,16 @@ def list_2025(
     responses=_errors(schemas.ApiError),
     summary="Get Channels",
 )
-def channels_2025(
+async def channels_2025(
     request: Request,
     Cursor_: str | None = Query(None, alias="Cursor"),
     RecordsPerPage: int = Query(50, ge=1, le=MAX_LIMIT),
-    principal: Principal = Depends(requires(Scope.RETURNS_READ)),
-    db: Database = Depends(get_db),
+    caller: Access = Depends(access(Scope.RETURNS_READ)),
 ) -> Response:
     cursor = Cursor.decode(Cursor_)
-    rows = list_channels(db, principal, after_id=cursor.key, limit=RecordsPerPage + 1)
+    rows = await caller.read(
+        lambda principal: list_channels(caller.db, principal, after_id=cursor.key, limit=RecordsPerPage + 1)
+    )
     more = len(rows) > RecordsPerPage
     rows = rows[:RecordsPerPage]
     return _json(
@@ -245,10 +262,8 @@ def channels_2025(
     responses=_errors(schemas.ApiError),
     summary="Get Fulfillment Centers",
 )
-def fulfillment_centers_2025(
-    _: Principal = Depends(requires(Scope.RETURNS_READ)), db: Database = Depends(get_db)
-) -> Response:
-    return _json(_fc_dtos(db))
+async def fulfillment_centers_2025(caller: Access = Depends(access(Scope.RETURNS_READ))) -> Response:
+    return _json(await caller.read(lambda _: _fc_dtos(caller.db)))
 
 
 # --- 1.0 ----------------------------------------------------------------------------------------
@@ -264,15 +279,18 @@ _single_return_routes(v1, "/1.0", schemas.CreateReturnV1, mapping.to_1_0, schema
     summary="Get Return Orders (numbered pages)",
     openapi_extra={"parameters": OPENAPI_PARAMETERS},
 )
-def list_1_0(
+async def list_1_0(
     filters: ReturnFilter = Depends(return_filter),
     Page: int = Query(1, ge=1, le=INT32_MAX),
     Limit: int = Query(50, ge=1, le=MAX_LIMIT),
-    principal: Principal = Depends(requires(Scope.RETURNS_READ)),
+    caller: Access = Depends(access(Scope.RETURNS_READ)),
     channel_id: int | None = Depends(channel_id_header),
-    db: Database = Depends(get_db),
 ) -> Response:
-    records, total = service.list_returns_numbered(db, principal, channel_id, filters, Page, Limit)
+    records, total = await caller.read(
+        lambda principal: service.list_returns_numbered(
+            caller.db, principal, channel_id, filters, Page, Limit
+        )
+    )
     headers = {
         "Page-Number": str(Page),
         "Page-Size": str(Limit),
@@ -288,10 +306,9 @@ def list_1_0(
     responses=_errors(schemas.ProblemDetails),
     summary="Get Channels",
 )
-def channels_1_0(
-    principal: Principal = Depends(requires(Scope.RETURNS_READ)), db: Database = Depends(get_db)
-) -> Response:
-    return _json([_channel_dto(c) for c in list_channels(db, principal)])
+async def channels_1_0(caller: Access = Depends(access(Scope.RETURNS_READ))) -> Response:
+    channels = await caller.read(lambda principal: list_channels(caller.db, principal))
+    return _json([_channel_dto(c) for c in channels])
 
 
 @v1.get(
@@ -306,7 +323,5 @@ def channels_1_0(
     responses=_errors(schemas.ProblemDetails),
     summary="Get Fulfillment Centers (ShipBob's spelling)",
 )
-def fulfillment_centers_1_0(
-    _: Principal = Depends(requires(Scope.RETURNS_READ)), db: Database = Depends(get_db)
-) -> Response:
-    return _json(_fc_dtos(db))
+async def fulfillment_centers_1_0(caller: Access = Depends(access(Scope.RETURNS_READ))) -> Response:
+    return _json(await caller.read(lambda _: _fc_dtos(caller.db)))

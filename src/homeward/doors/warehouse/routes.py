@@ -50,17 +50,22 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ProblemDetails, "description": "Nothing of that id in this fulfillment center"},
     422: {"model": ProblemDetails, "description": "A receiving rule was broken; nothing was recorded"},
     503: {"model": ProblemDetails, "description": "The photo store is not available; try again"},
+    507: {"model": ProblemDetails, "description": "The photo store's disk is full; nothing was recorded"},
 }
 
 
-def caller(
+async def caller(
     db: Database = Depends(get_db), credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
 ) -> Caller:
-    with db.read() as session:
-        return authenticate_caller(session, credentials.credentials if credentials else None)
+    # Like doors.http.deps.requires: on the event loop on SQLite, on a thread on PostgreSQL.
+    def lookup() -> Caller:
+        with db.connect() as connection:
+            return authenticate_caller(connection, credentials.credentials if credentials else None)
+
+    return lookup() if db.reads_inline else await run_in_threadpool(lookup)
 
 
-def staff(who: Caller = Depends(caller)) -> WarehousePrincipal:
+async def staff(who: Caller = Depends(caller)) -> WarehousePrincipal:
     if not isinstance(who, WarehousePrincipal):
         raise Forbidden("This needs a warehouse token (homeward token create --warehouse FC_ID)")
     who.require(Scope.WAREHOUSE)

@@ -117,6 +117,7 @@ class IdempotencyMiddleware:
         started: dict[str, Any] = {}
         chunks: list[bytes] = []
         finished = replayed = False
+        last: Message | None = None
 
         async def replay_body() -> Message:
             nonlocal replayed
@@ -127,28 +128,37 @@ class IdempotencyMiddleware:
             return {"type": "http.request", "body": chunk, "more_body": not replayed}
 
         async def keep(message: Message) -> None:
-            nonlocal finished
+            nonlocal finished, last
             if message["type"] == "http.response.start":
                 started.update(message)
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
                 finished = not message.get("more_body", False)
+                if finished:
+                    # Held back until the answer is stored: a client that got it and retries at
+                    # once must find it replayable, not still running (a 409).
+                    last = message
+                    return
             await send(message)
 
         try:
             await self.app(scope, replay_body, keep)
         finally:
-            status = int(started.get("status", 500))
-            if finished and status < 500:
-                headers = [
-                    (n.decode("latin-1"), v.decode("latin-1"))
-                    for n, v in started.get("headers", [])
-                    if n.decode("latin-1").lower() not in _NOT_REPLAYED
-                ]
-                stored = Stored(status, headers, b"".join(chunks))
-                await to_thread.run_sync(service.store, db, row_id, stored)
-            else:
-                await to_thread.run_sync(service.release, db, row_id)
+            try:
+                status = int(started.get("status", 500))
+                if finished and status < 500:
+                    headers = [
+                        (n.decode("latin-1"), v.decode("latin-1"))
+                        for n, v in started.get("headers", [])
+                        if n.decode("latin-1").lower() not in _NOT_REPLAYED
+                    ]
+                    stored = Stored(status, headers, b"".join(chunks))
+                    await to_thread.run_sync(service.store, db, row_id, stored)
+                else:
+                    await to_thread.run_sync(service.release, db, row_id)
+            finally:
+                if last is not None:
+                    await send(last)
 
 
 async def _replay(stored: Stored, send: Send) -> None:

@@ -4,19 +4,34 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Select, SQLColumnExpression, bindparam, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    SQLColumnExpression,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
 from homeward.catalog.models import FulfillmentCenter
 from homeward.orders.models import Order, Shipment, ShipmentLine, ShipmentLineSerial
 from homeward.receiving.models import Inspection
 from homeward.returns.listing import ReturnFilter
-from homeward.returns.models import ReturnedUnit, ReturnItem, ReturnOrder
+from homeward.returns.models import ReturnedUnit, ReturnItem, ReturnOrder, ReturnStatusEvent
 from homeward.returns.order_items import OrderItemFacts
 from homeward.returns.units import UnitsHeld
 from homeward.tenants.models import Channel
+
+if TYPE_CHECKING:
+    from homeward.returns.domain import ReturnStatus
 
 
 def get(
@@ -62,6 +77,64 @@ _REFERENCE_TAKEN_BY_OTHER = (
     )
     .limit(1)
 )
+
+
+def existing_fulfillment_centers(session: Session, ids: set[int]) -> set[int]:
+    if not ids:
+        return set()
+    found = session.connection().execute(select(FulfillmentCenter.id).where(FulfillmentCenter.id.in_(ids)))
+    return set(found.scalars())
+
+
+def references_taken(session: Session, merchant_id: int, reference_ids: set[str]) -> set[str]:
+    """Which of these reference ids the merchant's returns already use."""
+    query = select(ReturnOrder.reference_id).where(
+        ReturnOrder.merchant_id == merchant_id, _one_of(ReturnOrder.reference_id, sorted(reference_ids))
+    )
+    return set(session.connection().execute(query).scalars())
+
+
+def lock_shipments(session: Session, ids: set[int]) -> None:
+    """Lock shipments in id order: batches that name several never wait on each other in a cycle."""
+    session.connection().execute(
+        select(Shipment.id).where(Shipment.id.in_(ids)).order_by(Shipment.id).with_for_update()
+    )
+
+
+# --- writes (batch use cases: Core statements, many rows each, nothing read back) ---------------
+
+
+def insert_returns(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Insert returns; the ids by reference id. A reference id a concurrent transaction stored
+    since it was checked is skipped (the unique constraint decides), so it is missing here."""
+    connection = session.connection()
+    dialect_insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    statement = (
+        dialect_insert(ReturnOrder)
+        .on_conflict_do_nothing(index_elements=["merchant_id", "reference_id"])
+        .returning(ReturnOrder.id, ReturnOrder.reference_id)
+    )
+    return {reference_id: return_id for return_id, reference_id in connection.execute(statement, rows)}
+
+
+def insert_items(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert return items; their ids, in the order of the rows."""
+    if not rows:
+        return []
+    statement = insert(ReturnItem).returning(ReturnItem.id, sort_by_parameter_order=True)
+    return list(session.connection().execute(statement, rows).scalars())
+
+
+def insert_history(session: Session, entries: Sequence[tuple[int, ReturnStatus, datetime]]) -> None:
+    if entries:
+        session.connection().execute(
+            insert(ReturnStatusEvent),
+            [{"return_id": i, "status": status.value, "occurred_at": when} for i, status, when in entries],
+        )
+
+
+def set_status(session: Session, ids: list[int], columns: dict[str, object]) -> None:
+    session.connection().execute(update(ReturnOrder).where(ReturnOrder.id.in_(ids)).values(columns))
 
 
 def reference_taken(

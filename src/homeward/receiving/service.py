@@ -121,12 +121,11 @@ def arrive_many_in(
         except _ITEM_ERRORS as exc:
             outcomes[index] = ArrivalOutcome(barcode, error=exc)
     # Locked, then judged again: the merchant may have cancelled since the lookup.
-    current = {
-        head.id: ReturnStatus(head.status)
-        for head in repository.lock_in_center(session, staff.fulfillment_center_id, set(found.values()))
+    heads = {
+        h.id: h for h in repository.lock_in_center(session, staff.fulfillment_center_id, set(found.values()))
     }
+    current = {return_id: ReturnStatus(head.status) for return_id, head in heads.items()}
     moves: list[StatusMove] = []
-    merchants = {head.id: head.merchant_id for rows in candidates.values() for head in rows}
     for index, return_id in found.items():
         try:
             domain.ensure_receivable(current[return_id], return_id)
@@ -134,7 +133,7 @@ def arrive_many_in(
             outcomes[index] = ArrivalOutcome(cleaned[index], error=exc)
             continue
         if current[return_id] is ReturnStatus.AWAITING_ARRIVAL:  # a second scan changes nothing
-            merchant_id = merchants.get(return_id) or _merchant_of(session, return_id)
+            merchant_id = heads[return_id].merchant_id
             moves.append(StatusMove(return_id, merchant_id, current[return_id], ReturnStatus.ARRIVED))
             current[return_id] = ReturnStatus.ARRIVED
         outcomes[index] = ArrivalOutcome(cleaned[index], return_id)
@@ -197,12 +196,6 @@ def _choose(staff: WarehousePrincipal, barcode: str, rts: bool, candidates: Sequ
             [FieldError("barcode", "is ambiguous; scan the package's other label (tracking number or RMA)")],
         )
     return int(live[0].id)
-
-
-def _merchant_of(session: Session, return_id: int) -> int:
-    merchant_id = session.scalar(select(ReturnOrder.merchant_id).where(ReturnOrder.id == return_id))
-    assert merchant_id is not None, "a return just found exists"
-    return merchant_id
 
 
 def _create_from_shipment(

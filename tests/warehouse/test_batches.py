@@ -5,6 +5,7 @@ ones are listed with their errors and leave nothing behind."""
 from __future__ import annotations
 
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
@@ -84,6 +85,21 @@ def test_a_batch_of_returns_stores_the_good_ones_and_lists_the_refused(
         history = returns.status_history(db, MERCHANT, CHANNEL, created.id)
         assert [e.status for e in history] == [ReturnStatus.AWAITING_ARRIVAL]
         assert topics(db, created.id) == ["return.created"]
+
+
+def test_concurrent_batches_store_each_reference_id_once(db: Database, demo: dict[str, Any]) -> None:
+    references = [f"RACE-BATCH-{n:03d}" for n in range(200)]
+    orders = [references, references[::-1], references[100:] + references[:100], references[::2]]
+
+    def create(order: list[str]) -> list[returns.CreateOutcome]:
+        return returns.create_returns(db, MERCHANT, CHANNEL, [request(r, (TEE, 1)) for r in order])
+
+    with ThreadPoolExecutor(len(orders)) as pool:
+        batches = list(pool.map(create, orders))
+    outcomes = [outcome for batch in batches for outcome in batch]
+    assert Counter(o.reference_id for o in outcomes if o.error is None) == Counter(references)
+    assert all(fields(o.error) == ["reference_id"] for o in outcomes if o.error is not None)
+    assert stored(db, "RACE-BATCH-") == Counter(references)
 
 
 def test_a_return_made_in_a_batch_is_the_one_made_alone(db: Database, demo: dict[str, Any]) -> None:

@@ -114,7 +114,10 @@ def insert_returns(session: Session, rows: list[dict[str, Any]]) -> dict[str, in
         .on_conflict_do_nothing(index_elements=["merchant_id", "reference_id"])
         .returning(ReturnOrder.id, ReturnOrder.reference_id)
     )
-    return {reference_id: return_id for return_id, reference_id in connection.execute(statement, rows)}
+    # In reference id order: two batches naming some of the same ids wait on each other's rows in
+    # one order, so they queue instead of deadlocking.
+    ordered = sorted(rows, key=lambda row: str(row["reference_id"]))
+    return {reference_id: return_id for return_id, reference_id in connection.execute(statement, ordered)}
 
 
 def insert_items(session: Session, rows: list[dict[str, Any]]) -> list[int]:

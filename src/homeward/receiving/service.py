@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
+from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -444,8 +445,7 @@ def _inspect_round(
             completions.append(Completion(head.id, head.merchant_id, ReturnType(head.return_type), units))
             status = ReturnStatus.COMPLETED
         results[index] = (InspectionOutcome(head.id, status), facts)
-    move_statuses(session, started)
-    move_statuses(session, completed)
+    move_statuses(session, started + completed)  # in this order: Processing before Completed
     charge_completions(session, completions)
 
 
@@ -601,12 +601,12 @@ def _not_found(staff: WarehousePrincipal, return_id: int) -> NotFound:
     return NotFound(f"Return {return_id} was not found in fulfillment center {staff.fulfillment_center_id}")
 
 
-def _fresh(session: Session, staff: WarehousePrincipal, return_id: int) -> ReturnOrder:
+def _fresh(session: Session, staff: WarehousePrincipal, return_id: int) -> SimpleNamespace:
     """The return as stored now, for the record of a use case that wrote it with statements."""
-    row = repository.get_in_center(session, staff.fulfillment_center_id, return_id, fresh=True)
-    if row is None:
+    found = repository.snapshot(session, staff.fulfillment_center_id, return_id)
+    if found is None:
         raise _not_found(staff, return_id)
-    return row
+    return found
 
 
 def _expected(row: ReturnOrder) -> dict[int, domain.Expected]:
@@ -697,8 +697,12 @@ def _today(session: Session, fulfillment_center_id: int) -> date:
     return utcnow().astimezone(zone).date()
 
 
-def _record(session: Session, row: ReturnOrder, facts: domain.Facts | None = None) -> WarehouseReturnRecord:
-    merchant = session.get(Merchant, row.merchant_id)
+def _record(session: Session, row: Any, facts: domain.Facts | None = None) -> WarehouseReturnRecord:
+    """The record of a return: an ORM row, or a snapshot (which holds its merchant's name)."""
+    name = getattr(row, "merchant_name", None)
+    if name is None:
+        merchant = session.get(Merchant, row.merchant_id)
+        name = merchant.name if merchant else ""
     ids = {i.inventory_id for i in row.items} | {i.inventory_id for i in row.inspections}
     if facts is not None and ids <= set(facts.items):  # the catalog was read for the rules already
         catalog = {i: CatalogView(r.lot_tracked, r.inspection_steps) for i, r in facts.items.items()}
@@ -707,4 +711,4 @@ def _record(session: Session, row: ReturnOrder, facts: domain.Facts | None = Non
             p.id: CatalogView(p.lot_tracked, tuple(p.inspection_steps or ()))
             for p in _products(session, {row.merchant_id}, ids)
         }
-    return to_record(row, merchant.name if merchant else "", catalog)
+    return to_record(row, name, catalog)

@@ -79,19 +79,28 @@ _REFERENCE_TAKEN_BY_OTHER = (
 )
 
 
+# Asked on every create, for every request of a batch: built once, the lists expand per call.
+_CENTERS_FOUND = select(FulfillmentCenter.id).where(
+    FulfillmentCenter.id.in_(bindparam("ids", expanding=True))
+)
+_REFERENCES_TAKEN = select(ReturnOrder.reference_id).where(
+    ReturnOrder.merchant_id == bindparam("merchant_id"),
+    ReturnOrder.reference_id.in_(bindparam("refs", expanding=True)),
+)
+
+
 def existing_fulfillment_centers(session: Session, ids: set[int]) -> set[int]:
     if not ids:
         return set()
-    found = session.connection().execute(select(FulfillmentCenter.id).where(FulfillmentCenter.id.in_(ids)))
-    return set(found.scalars())
+    return set(session.connection().execute(_CENTERS_FOUND, {"ids": sorted(ids)}).scalars())
 
 
 def references_taken(session: Session, merchant_id: int, reference_ids: set[str]) -> set[str]:
     """Which of these reference ids the merchant's returns already use."""
-    query = select(ReturnOrder.reference_id).where(
-        ReturnOrder.merchant_id == merchant_id, _one_of(ReturnOrder.reference_id, sorted(reference_ids))
-    )
-    return set(session.connection().execute(query).scalars())
+    if not reference_ids:
+        return set()
+    params = {"merchant_id": merchant_id, "refs": sorted(reference_ids)}
+    return set(session.connection().execute(_REFERENCES_TAKEN, params).scalars())
 
 
 def lock_shipments(session: Session, ids: set[int]) -> None:
@@ -108,24 +117,27 @@ def insert_returns(session: Session, rows: list[dict[str, Any]]) -> dict[str, in
     """Insert returns; the ids by reference id. A reference id a concurrent transaction stored
     since it was checked is skipped (the unique constraint decides), so it is missing here."""
     connection = session.connection()
-    dialect_insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    statement = (
-        dialect_insert(ReturnOrder)
-        .on_conflict_do_nothing(index_elements=["merchant_id", "reference_id"])
-        .returning(ReturnOrder.id, ReturnOrder.reference_id)
-    )
     # In reference id order: two batches naming some of the same ids wait on each other's rows in
     # one order, so they queue instead of deadlocking.
     ordered = sorted(rows, key=lambda row: str(row["reference_id"]))
-    return {reference_id: return_id for return_id, reference_id in connection.execute(statement, ordered)}
+    found = connection.execute(_INSERT_RETURNS[connection.dialect.name], ordered)
+    return {reference_id: return_id for return_id, reference_id in found}
+
+
+_INSERT_RETURNS = {
+    name: dialect.insert(ReturnOrder)
+    .on_conflict_do_nothing(index_elements=["merchant_id", "reference_id"])
+    .returning(ReturnOrder.id, ReturnOrder.reference_id)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+_INSERT_ITEMS = insert(ReturnItem).returning(ReturnItem.id, sort_by_parameter_order=True)
 
 
 def insert_items(session: Session, rows: list[dict[str, Any]]) -> list[int]:
     """Insert return items; their ids, in the order of the rows."""
     if not rows:
         return []
-    statement = insert(ReturnItem).returning(ReturnItem.id, sort_by_parameter_order=True)
-    return list(session.connection().execute(statement, rows).scalars())
+    return list(session.connection().execute(_INSERT_ITEMS, rows).scalars())
 
 
 def insert_history(session: Session, entries: Sequence[tuple[int, ReturnStatus, datetime]]) -> None:

@@ -1,8 +1,10 @@
 """Warehouse use cases, one transaction each: receive a package, inspect its units, close a return.
 
-Every status move goes through returns.service.change_status (checked, stamped, in the history).
-The return row is locked (PostgreSQL; SQLite serializes writers) before anything is counted, so
-two scanners on one return cannot process a unit twice.
+Arrivals and inspections come in batches (arrive_many, inspect_many: a tote, a cart) with a result
+per item; one scan or one inspection is a batch of one. Every status move goes through
+returns.service.change_status or its batch twin move_statuses (checked, stamped, in the history,
+announced). The return rows are locked in id order (PostgreSQL; SQLite serializes writers) before
+anything is counted, so two scanners on one return cannot process a unit twice.
 """
 
 from __future__ import annotations

@@ -374,12 +374,13 @@ def _inspect_round(
 ) -> None:
     ids = {request.return_id for _, request in batch}
     heads = {h.id: h for h in repository.lock_in_center(session, staff.fulfillment_center_id, ids)}
-    items = repository.items_of(session, set(heads))
+    items: dict[int, list[Any]] = defaultdict(list)
+    for item in repository.items_of(session, set(heads)):
+        items[item.return_id].append(item)
     done = repository.accounted_units(session, set(heads))
     observed = {o.inventory_id for _, request in batch for o in request.observations}
-    products = _products(
-        session, {h.merchant_id for h in heads.values()}, observed | {i.inventory_id for i in items}
-    )
+    named = {i.inventory_id for lines in items.values() for i in lines}
+    products = _products(session, {h.merchant_id for h in heads.values()}, observed | named)
     dispose = repository.disposes_dangerous_goods(session, {h.merchant_id for h in heads.values()})
     today = _today(session, staff.fulfillment_center_id)
     planned = []
@@ -391,7 +392,7 @@ def _inspect_round(
             domain.ensure_inspectable(ReturnStatus(head.status), head.id)
             facts = _build_facts(
                 head,
-                _expected_of([i for i in items if i.return_id == head.id], done.get(head.id, {})),
+                _expected_of(items[head.id], done.get(head.id, {})),
                 [p for p in products if p.merchant_id == head.merchant_id],
                 dispose_dangerous_goods=dispose.get(head.merchant_id, False),
                 today=today,

@@ -16,9 +16,11 @@ data and one real `homeward serve --workers 1` subprocess, then:
   and as a ratio to Python's csv module merely reading it; the FTP server's peak RSS after a
   10,000-row and the 100,000-row file (goal: grows by at most 25 MB, flat in file size).
 
-- warehouse_service / warehouse_http: returns taken from creation to Completed (10,000 through the
-  service layer, 1,000 over HTTP), as returns/second and as a ratio to a bare insert of the same
-  rows in the same run (bench/warehouse.py); on a database of their own.
+- warehouse_service / warehouse_service_single / warehouse_http: returns taken from creation to
+  Completed (10,000 through the service layer's batch use cases, 500 per call; 2,000 one call per
+  return and step; 1,000 over HTTP), as returns/second and as a ratio to a bare insert of the same
+  rows in the same run (bench/warehouse.py; goal for the batches: at least 0.1); on a database of
+  their own.
 
 Environment: HOMEWARD_BENCH_SUITES (default "returns,warehouse"), HOMEWARD_TEST_POSTGRES_URL
 (admin URL for throw-away databases) and HOMEWARD_BENCH_BACKENDS (default "sqlite,postgresql").

@@ -19,7 +19,7 @@ from bench.figures import Figure, create_throughput, list_latency, page_ratio, s
 from bench.labels import label_throughput
 from bench.seed import analyze, count_returns, seed_returns
 from bench.server import running_server
-from bench.warehouse import http_figure, service_figure
+from bench.warehouse import http_figure, service_figure, single_figure
 from homeward.db import Database
 from homeward.demo.data import load
 
@@ -68,8 +68,10 @@ def run_backend(backend: str, url: str) -> Iterator[Figure]:
 def run_warehouse(backend: str, url: str) -> Iterator[Figure]:
     """Returns from creation to Completed, on a database of their own (see bench/warehouse.py)."""
     demo = load(Database(url))
-    progress(f"{backend}: warehouse, returns through the service layer")
+    progress(f"{backend}: warehouse, returns through the service layer in batches")
     yield service_figure(url, backend)
+    progress(f"{backend}: warehouse, returns through the service layer one at a time")
+    yield single_figure(url, backend)
     with running_server(url, workers=1) as server:
         progress(f"{backend}: warehouse, returns over HTTP (server pid {server.pid})")
         yield http_figure(server, url, backend, demo)

@@ -207,6 +207,72 @@ class Warehouse(RuleBasedStateMachine):
         r.status = ReturnStatus.COMPLETED if done else ReturnStatus.PROCESSING
         assert record.status is r.status
 
+    @rule(
+        batch=st.lists(
+            st.tuples(st.sampled_from(ITEMS), st.integers(1, 3), st.sampled_from(CENTERS)),
+            min_size=1,
+            max_size=4,
+        )
+    )
+    def create_many(self, batch: list[tuple[int, int, int]]) -> None:
+        """A merchant's batch, one single-line return per entry; every one is valid here."""
+        requests = [
+            ReturnRequest(f"HYP-B-{uuid.uuid4().hex[:8]}-{next(self.names)}", center, (ReturnLine(item, q),))
+            for item, q, center in batch
+        ]
+        for outcome, (item, q, center) in zip(
+            returns.create_returns(self.db, MERCHANT, 11, requests), batch, strict=True
+        ):
+            record = outcome.unwrap()
+            self.model[record.id] = ModelReturn(record.reference_id, center, {item: q})
+
+    @rule(tote=st.lists(returns, min_size=1, max_size=4), center=st.sampled_from(CENTERS))
+    def arrive_tote(self, tote: list[int], center: int) -> None:
+        """A tote scanned in one center: other centers' and cancelled returns are listed, not received."""
+        outcomes = receiving.arrive_many(self.db, staff(center), [self.model[i].reference for i in tote])
+        for return_id, outcome in zip(tote, outcomes, strict=True):
+            r = self.model[return_id]
+            receivable = r.center == center and r.status is not ReturnStatus.CANCELLED
+            assert (outcome.error is None) is receivable, (r, outcome)
+            if receivable and r.status is ReturnStatus.AWAITING_ARRIVAL:
+                r.status = ReturnStatus.ARRIVED
+
+    @rule(
+        cart=st.lists(st.tuples(returns, st.sampled_from(ITEMS), st.integers(1, 3)), min_size=1, max_size=4),
+        center=st.sampled_from(CENTERS),
+    )
+    def inspect_cart(self, cart: list[tuple[int, int, int]], center: int) -> None:
+        """Inspections of one center in a batch (a return may come twice): each judged as if alone,
+        after the earlier ones."""
+        requests = [
+            receiving.InspectionRequest(return_id, [Observation(item, quantity, steps=self._steps(item))])
+            for return_id, item, quantity in cart
+        ]
+        outcomes = receiving.inspect_many(self.db, self.photos, staff(center), requests)
+        recorded: Counter[int] = Counter()
+        for (return_id, item, quantity), outcome in zip(cart, outcomes, strict=True):
+            r = self.model[return_id]
+            inspectable = r.center == center and r.status in (ReturnStatus.ARRIVED, ReturnStatus.PROCESSING)
+            fits = item in r.expected and quantity <= r.remaining(item)
+            assert (outcome.error is None) is (inspectable and fits), (r, outcome)
+            if outcome.error is not None:
+                continue
+            recorded[return_id] += 1
+            r.processed[item] += quantity
+            done = all(r.remaining(i) == 0 for i in r.expected)
+            r.status = ReturnStatus.COMPLETED if done else ReturnStatus.PROCESSING
+            assert outcome.status is r.status
+        for return_id, lines in recorded.items():  # what each recorded line did with the units
+            r = self.model[return_id]
+            for line in receiving.get_return(self.db, staff(r.center), return_id).inspections[-lines:]:
+                self.moved[(line.inventory_id, r.center, BUCKET_OF[line.action])] += line.quantity
+                if line.action == "Quarantine":
+                    r.quarantined[line.inventory_id] += line.quantity
+
+    @staticmethod
+    def _steps(item: int) -> dict[str, bool]:
+        return {"no chips or cracks": True} if item == MUG else {}
+
     @rule(return_id=returns)
     def close(self, return_id: int) -> None:
         r = self.model[return_id]

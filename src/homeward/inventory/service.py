@@ -6,7 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from homeward.auth.domain import Caller, Principal, Scope, WarehousePrincipal
@@ -68,22 +70,57 @@ def append(
     when: datetime,
     inspection_id: int | None = None,
 ) -> None:
-    session.add(
-        LedgerEntry(
-            merchant_id=row.merchant_id,
-            inventory_id=inventory_id,
-            fulfillment_center_id=row.fulfillment_center_id,
-            return_id=row.id,
-            inspection_id=inspection_id,
-            bucket=bucket.value,
-            quantity=quantity,
-            kind=kind.value,
-            reason=reason,
-            actor=staff.actor,
-            actor_token_id=staff.token_id,
-            occurred_at=when,
-        )
+    entry = ledger_entry(
+        merchant_id=row.merchant_id,
+        fulfillment_center_id=row.fulfillment_center_id,
+        return_id=row.id,
+        inventory_id=inventory_id,
+        bucket=bucket,
+        quantity=quantity,
+        kind=kind,
+        reason=reason,
+        staff=staff,
+        when=when,
+        inspection_id=inspection_id,
     )
+    session.add(LedgerEntry(**entry))
+
+
+def append_many(session: Session, entries: list[dict[str, Any]]) -> None:
+    """Append ledger_entry values in one statement (batch use cases)."""
+    if entries:
+        session.connection().execute(insert(LedgerEntry), entries)
+
+
+def ledger_entry(
+    *,
+    merchant_id: int,
+    fulfillment_center_id: int,
+    return_id: int,
+    inventory_id: int,
+    bucket: Bucket,
+    quantity: int,
+    kind: EntryKind,
+    reason: str | None,
+    staff: WarehousePrincipal,
+    when: datetime,
+    inspection_id: int | None = None,
+) -> dict[str, Any]:
+    """The columns of one ledger entry: units of a return's item into (or out of) a bucket."""
+    return {
+        "merchant_id": merchant_id,
+        "inventory_id": inventory_id,
+        "fulfillment_center_id": fulfillment_center_id,
+        "return_id": return_id,
+        "inspection_id": inspection_id,
+        "bucket": bucket.value,
+        "quantity": quantity,
+        "kind": kind.value,
+        "reason": reason,
+        "actor": staff.actor,
+        "actor_token_id": staff.token_id,
+        "occurred_at": when,
+    }
 
 
 def release(

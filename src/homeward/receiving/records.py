@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from homeward.catalog.domain import ReturnAction
 from homeward.kit.errors import FieldError
 from homeward.receiving.domain import LineKind
 from homeward.receiving.models import Inspection
 from homeward.returns.domain import ReturnStatus, ReturnType
-from homeward.returns.models import ReturnItem, ReturnOrder
+from homeward.returns.models import ReturnItem
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,8 @@ class CatalogView:
     inspection_steps: tuple[str, ...]
 
 
-def to_record(row: ReturnOrder, merchant_name: str, catalog: dict[int, CatalogView]) -> WarehouseReturnRecord:
+def to_record(row: Any, merchant_name: str, catalog: dict[int, CatalogView]) -> WarehouseReturnRecord:
+    """From a ReturnOrder, or any object with its columns and `items` and `inspections` rows."""
     done: dict[tuple[int, str], int] = defaultdict(int)
     for line in row.inspections:
         done[(line.inventory_id, line.kind)] += line.quantity

@@ -1,31 +1,35 @@
 """Warehouse use cases, one transaction each: receive a package, inspect its units, close a return.
 
-Every status move goes through returns.service.change_status (checked, stamped, in the history).
-The return row is locked (PostgreSQL; SQLite serializes writers) before anything is counted, so
-two scanners on one return cannot process a unit twice.
+Arrivals and inspections come in batches (arrive_many, inspect_many: a tote, a cart) with a result
+per item; one scan or one inspection is a batch of one. Every status move goes through
+returns.service.change_status or its batch twin move_statuses (checked, stamped, in the history,
+announced). The return rows are locked in id order (PostgreSQL; SQLite serializes writers) before
+anything is counted, so two scanners on one return cannot process a unit twice.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
+from types import SimpleNamespace
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, lazyload
 
 from homeward.auth.domain import Principal, Scope, WarehousePrincipal
-from homeward.billing.service import charge_completion
+from homeward.billing.service import Completion, charge_completion, charge_completions
 from homeward.catalog.domain import ReturnAction
 from homeward.catalog.models import FulfillmentCenter, Product
 from homeward.db import Database
 from homeward.inventory.domain import BUCKET_OF, EntryKind
-from homeward.inventory.service import append
+from homeward.inventory.service import append_many, ledger_entry
 from homeward.kit.clock import utcnow
-from homeward.kit.errors import FieldError, InvalidInput, NotFound, RuleViolation
+from homeward.kit.errors import FieldError, HomewardError, InvalidInput, NotFound, RuleViolation
 from homeward.orders.models import Shipment
 from homeward.photos.store import Photo, PhotoStore, new_key
 from homeward.receiving import domain, repository
@@ -42,7 +46,13 @@ from homeward.receiving.records import (
 from homeward.returns import repository as returns_repository
 from homeward.returns.domain import ActionSource, ReturnLine, ReturnRequest, ReturnStatus, ReturnType
 from homeward.returns.models import ReturnOrder
-from homeward.returns.service import change_status, channel_for_order, create_return_in
+from homeward.returns.service import (
+    StatusMove,
+    change_status,
+    channel_for_order,
+    create_return_in,
+    move_statuses,
+)
 from homeward.tenants.models import Merchant
 
 # --- arrival -------------------------------------------------------------------------------------
@@ -55,24 +65,87 @@ def arrive(
 
     The barcode is a return's tracking number or RMA; failing that, an outbound shipment's
     tracking number, which makes (or finds) a return for that shipment: ReturnToSender when the
-    carrier sent it back (`rts`), Regular otherwise (seed 001).
+    carrier sent it back (`rts`), Regular otherwise (seed 001). One scan is arrive_many's batch of one.
     """
     staff.require(Scope.WAREHOUSE)
-    barcode = barcode.strip()
-    if not barcode:
-        raise InvalidInput("A barcode is required", [FieldError("barcode", "must not be blank")])
     with db.write() as session:
-        row = _find_or_create(session, staff, barcode, rts)
-        if row.status_enum is ReturnStatus.AWAITING_ARRIVAL:
-            change_status(row, ReturnStatus.ARRIVED)
-        session.flush()
-        return _record(session, row)
+        [outcome] = arrive_many_in(session, staff, [barcode], rts=rts)
+        return _record(session, _fresh(session, staff, outcome.unwrap()))
 
 
-def _find_or_create(session: Session, staff: WarehousePrincipal, barcode: str, rts: bool) -> ReturnOrder:
-    found = _matching_return(session, staff, barcode, rts)
-    if found is not None:
-        return found
+@dataclass(frozen=True)
+class ArrivalOutcome:
+    """One scanned barcode: the return it received (or had received already), or why not."""
+
+    barcode: str
+    return_id: int | None = None
+    error: HomewardError | None = None
+
+    def unwrap(self) -> int:
+        if self.error is not None:
+            raise self.error
+        assert self.return_id is not None, "an outcome holds a return or an error"
+        return self.return_id
+
+
+# What one scan of a batch may be refused for; the others are still received.
+_ITEM_ERRORS = (InvalidInput, NotFound, RuleViolation)
+
+
+def arrive_many(
+    db: Database, staff: WarehousePrincipal, barcodes: Sequence[str], *, rts: bool = False
+) -> list[ArrivalOutcome]:
+    """Receive a tote of packages in one transaction, each scan judged as one alone (see arrive).
+
+    Per-scan results: a barcode that matches nothing, is ambiguous or names a cancelled return is
+    listed with its error and the others are received, as a scanner working through a tote expects.
+    """
+    staff.require(Scope.WAREHOUSE)
+    with db.write() as session:
+        return arrive_many_in(session, staff, barcodes, rts=rts)
+
+
+def arrive_many_in(
+    session: Session, staff: WarehousePrincipal, barcodes: Sequence[str], *, rts: bool
+) -> list[ArrivalOutcome]:
+    cleaned = [barcode.strip() for barcode in barcodes]
+    candidates = repository.returns_by_barcodes(session, {b for b in cleaned if b})
+    found: dict[int, int] = {}  # scan -> return id
+    outcomes: list[ArrivalOutcome | None] = [None] * len(cleaned)
+    for index, barcode in enumerate(cleaned):
+        try:
+            if not barcode:
+                raise InvalidInput("A barcode is required", [FieldError("barcode", "must not be blank")])
+            chosen = _choose(staff, barcode, rts, candidates.get(barcode, []))
+            if chosen is None:
+                with session.begin_nested():  # a refused scan leaves nothing of what it began
+                    chosen = _from_shipment(session, staff, barcode, rts)
+            found[index] = chosen
+        except _ITEM_ERRORS as exc:
+            outcomes[index] = ArrivalOutcome(barcode, error=exc)
+    # Locked, then judged again: the merchant may have cancelled since the lookup.
+    heads = {
+        h.id: h for h in repository.lock_in_center(session, staff.fulfillment_center_id, set(found.values()))
+    }
+    current = {return_id: ReturnStatus(head.status) for return_id, head in heads.items()}
+    moves: list[StatusMove] = []
+    for index, return_id in found.items():
+        try:
+            domain.ensure_receivable(current[return_id], return_id)
+        except RuleViolation as exc:
+            outcomes[index] = ArrivalOutcome(cleaned[index], error=exc)
+            continue
+        if current[return_id] is ReturnStatus.AWAITING_ARRIVAL:  # a second scan changes nothing
+            merchant_id = heads[return_id].merchant_id
+            moves.append(StatusMove(return_id, merchant_id, current[return_id], ReturnStatus.ARRIVED))
+            current[return_id] = ReturnStatus.ARRIVED
+        outcomes[index] = ArrivalOutcome(cleaned[index], return_id)
+    move_statuses(session, moves)
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _from_shipment(session: Session, staff: WarehousePrincipal, barcode: str, rts: bool) -> int:
+    """The return of the outbound shipment with this tracking number, made when there is none."""
     shipments = repository.shipments_by_tracking(session, barcode)
     if not shipments:
         what = "No outbound shipment has tracking number" if rts else "No return or outbound shipment matches"
@@ -86,7 +159,7 @@ def _find_or_create(session: Session, staff: WarehousePrincipal, barcode: str, r
     shipment = repository.lock_shipment(session, shipments[0].id)
     assert shipment is not None, "found just above; shipments are never deleted"
     # A concurrent scan of the same package may have created its return while we waited.
-    found = _matching_return(session, staff, barcode, rts)
+    found = _choose(staff, barcode, rts, repository.returns_by_barcode(session, barcode))
     if found is not None:
         return found
     if not rts:
@@ -98,14 +171,13 @@ def _find_or_create(session: Session, staff: WarehousePrincipal, barcode: str, r
                 [FieldError("barcode", "is ambiguous")],
             )
         if waiting:
-            return _locked(session, staff, waiting[0].id)
-    return _create_from_shipment(session, staff, shipment, barcode, rts)
+            return waiting[0].id
+    return _create_from_shipment(session, staff, shipment, barcode, rts).id
 
 
-def _matching_return(
-    session: Session, staff: WarehousePrincipal, barcode: str, rts: bool
-) -> ReturnOrder | None:
-    candidates = repository.returns_by_barcode(session, barcode)
+def _choose(staff: WarehousePrincipal, barcode: str, rts: bool, candidates: Sequence[Any]) -> int | None:
+    """The return a barcode names among those whose tracking number or RMA it is (rows with id,
+    return_type, fulfillment_center_id and status), or None when there is none."""
     if rts:
         candidates = [c for c in candidates if c.return_type == ReturnType.RETURN_TO_SENDER.value]
     if not candidates:
@@ -126,9 +198,7 @@ def _matching_return(
             f"Barcode '{barcode}' matches several returns ({', '.join(str(c.id) for c in live)})",
             [FieldError("barcode", "is ambiguous; scan the package's other label (tracking number or RMA)")],
         )
-    row = _locked(session, staff, live[0].id)
-    domain.ensure_receivable(row.status_enum, row.id)  # the merchant may have cancelled meanwhile
-    return row
+    return int(live[0].id)
 
 
 def _create_from_shipment(
@@ -209,81 +279,210 @@ def inspect(
     uploads: Mapping[str, Photo] | None = None,
 ) -> WarehouseReturnRecord:
     """Record what was found, unit-exact; the first inspection makes the return Processing, and
-    the one that accounts for its last expected unit makes it Completed (and charges its fees)."""
+    the one that accounts for its last expected unit makes it Completed (and charges its fees).
+    One inspection is inspect_many's batch of one."""
     staff.require(Scope.WAREHOUSE)
-    uploads = uploads or {}
+    request = InspectionRequest(return_id, observations, uploads or {})
+    with _photos_kept_on_commit(photos) as stored, db.write() as session:
+        [(outcome, facts)] = _inspect_many_in(session, photos, staff, [request], stored)
+        outcome.unwrap()
+        return _record(session, _fresh(session, staff, return_id), facts)
+
+
+@dataclass(frozen=True)
+class InspectionRequest:
+    """What an inspector reports for one return, with the photos it names."""
+
+    return_id: int
+    observations: Sequence[Observation]
+    uploads: Mapping[str, Photo] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class InspectionOutcome:
+    """One inspection of a batch: the status it left the return in, or why nothing was recorded."""
+
+    return_id: int
+    status: ReturnStatus | None = None
+    error: HomewardError | None = None
+
+    def unwrap(self) -> ReturnStatus:
+        if self.error is not None:
+            raise self.error
+        assert self.status is not None, "an outcome holds a status or an error"
+        return self.status
+
+
+def inspect_many(
+    db: Database, photos: PhotoStore, staff: WarehousePrincipal, requests: Sequence[InspectionRequest]
+) -> list[InspectionOutcome]:
+    """Record many inspections in one transaction, each judged as one alone (see inspect).
+
+    Per-inspection results: one that breaks a rule (or names a return not in the center, or not
+    inspectable) is listed with its errors and records nothing; the others are recorded. The same
+    return may be inspected more than once in a batch: later ones see what earlier ones recorded.
+    """
+    staff.require(Scope.WAREHOUSE)
+    with _photos_kept_on_commit(photos) as stored, db.write() as session:
+        return [outcome for outcome, _ in _inspect_many_in(session, photos, staff, requests, stored)]
+
+
+@contextlib.contextmanager
+def _photos_kept_on_commit(photos: PhotoStore) -> Iterator[list[str]]:
+    """Photos stored under the block are deleted again if it fails: nothing recorded points at them."""
     stored: list[str] = []
     try:
-        with db.write() as session:
-            row = _locked(session, staff, return_id)
-            domain.ensure_inspectable(row.status_enum, row.id)
-            merchant = session.get(Merchant, row.merchant_id)  # held: the record reads it again
-            facts = _facts(session, row, {o.inventory_id for o in observations})
-            plan = domain.plan_inspection(observations, facts, frozenset(uploads))
-            keys: dict[str, str] = {}
-            for name, photo in uploads.items():
-                keys[name] = new_key(row.id, photo)
-                photos.put(keys[name], photo)
-                stored.append(keys[name])
-            now = utcnow()
-            added = [_inspection_row(line, facts, staff, now, keys) for line in plan]
-            row.inspections.extend(added)
-            session.flush()  # inspection ids, for the ledger entries
-            for line, added_row in zip(plan, added, strict=True):
-                append(
-                    session,
-                    row,
-                    inventory_id=added_row.inventory_id,
-                    bucket=BUCKET_OF[line.decision.action],
-                    quantity=added_row.quantity,
-                    kind=EntryKind.INSPECTION,
-                    reason=line.decision.reason,
-                    staff=staff,
-                    when=now,
-                    inspection_id=added_row.id,
-                )
-            if row.status_enum is ReturnStatus.ARRIVED:
-                change_status(row, ReturnStatus.PROCESSING)
-            processed: dict[int, int] = defaultdict(int)
-            for line in plan:
-                if line.kind is LineKind.EXPECTED:
-                    processed[line.observation.inventory_id] += line.observation.quantity
-            if domain.fully_processed(facts.expected, processed):
-                _complete(session, row)
-            session.flush()
-            assert merchant is not None, "a return's merchant exists (foreign key)"
-            return _record(session, row, facts)
+        yield stored
     except BaseException:
-        for key in stored:  # nothing was recorded, so nothing may point at these photos
+        for key in stored:
             with contextlib.suppress(Exception):
                 photos.delete(key)
         raise
 
 
-def _inspection_row(
+_Inspected = tuple[InspectionOutcome, domain.Facts | None]
+
+
+def _inspect_many_in(
+    session: Session,
+    photos: PhotoStore,
+    staff: WarehousePrincipal,
+    requests: Sequence[InspectionRequest],
+    stored: list[str],
+) -> list[_Inspected]:
+    results: list[_Inspected | None] = [None] * len(requests)
+    waiting = list(range(len(requests)))
+    while waiting:  # rounds naming each return once, so each round's facts include the last's
+        seen: set[int] = set()
+        now: list[int] = []
+        later: list[int] = []
+        for index in waiting:
+            (later if requests[index].return_id in seen else now).append(index)
+            seen.add(requests[index].return_id)
+        _inspect_round(session, photos, staff, [(i, requests[i]) for i in now], results, stored)
+        waiting = later
+    return [result for result in results if result is not None]
+
+
+def _inspect_round(
+    session: Session,
+    photos: PhotoStore,
+    staff: WarehousePrincipal,
+    batch: list[tuple[int, InspectionRequest]],
+    results: list[_Inspected | None],
+    stored: list[str],
+) -> None:
+    ids = {request.return_id for _, request in batch}
+    heads = {h.id: h for h in repository.lock_in_center(session, staff.fulfillment_center_id, ids)}
+    items: dict[int, list[Any]] = defaultdict(list)
+    for item in repository.items_of(session, set(heads)):
+        items[item.return_id].append(item)
+    done = repository.accounted_units(session, set(heads))
+    observed = {o.inventory_id for _, request in batch for o in request.observations}
+    named = {i.inventory_id for lines in items.values() for i in lines}
+    products = _products(session, {h.merchant_id for h in heads.values()}, observed | named)
+    dispose = repository.disposes_dangerous_goods(session, {h.merchant_id for h in heads.values()})
+    today = _today(session, staff.fulfillment_center_id)
+    planned = []
+    for index, request in batch:
+        head = heads.get(request.return_id)
+        try:
+            if head is None:
+                raise _not_found(staff, request.return_id)
+            domain.ensure_inspectable(ReturnStatus(head.status), head.id)
+            facts = _build_facts(
+                head,
+                _expected_of(items[head.id], done.get(head.id, {})),
+                [p for p in products if p.merchant_id == head.merchant_id],
+                dispose_dangerous_goods=dispose.get(head.merchant_id, False),
+                today=today,
+            )
+            plan = domain.plan_inspection(request.observations, facts, frozenset(request.uploads))
+        except _ITEM_ERRORS as exc:
+            results[index] = (InspectionOutcome(request.return_id, error=exc), None)
+            continue
+        planned.append((index, request, head, facts, plan))
+    if not planned:
+        return
+    now = utcnow()
+    rows: list[dict[str, Any]] = []
+    for _, request, head, facts, plan in planned:
+        keys: dict[str, str] = {}
+        for name, photo in request.uploads.items():
+            keys[name] = new_key(head.id, photo)
+            photos.put(keys[name], photo)
+            stored.append(keys[name])
+        rows.extend(_inspection_values(head.id, line, facts, staff, now, keys) for line in plan)
+    inspection_ids = repository.insert_inspections(session, rows)
+    lines = [(head, line) for _, _, head, _, plan in planned for line in plan]  # in the order of rows
+    entries = [
+        ledger_entry(
+            merchant_id=head.merchant_id,
+            fulfillment_center_id=head.fulfillment_center_id,
+            return_id=head.id,
+            inventory_id=line.observation.inventory_id,
+            bucket=BUCKET_OF[line.decision.action],
+            quantity=line.observation.quantity,
+            kind=EntryKind.INSPECTION,
+            reason=line.decision.reason,
+            staff=staff,
+            when=now,
+            inspection_id=inspection_id,
+        )
+        for (head, line), inspection_id in zip(lines, inspection_ids, strict=True)
+    ]
+    append_many(session, entries)
+    started, completed, completions = [], [], []
+    for index, _, head, facts, plan in planned:
+        status = ReturnStatus(head.status)
+        if status is ReturnStatus.ARRIVED:
+            started.append(StatusMove(head.id, head.merchant_id, status, ReturnStatus.PROCESSING))
+            status = ReturnStatus.PROCESSING
+        processed: dict[int, int] = defaultdict(int)
+        for line in plan:
+            if line.kind is LineKind.EXPECTED:
+                processed[line.observation.inventory_id] += line.observation.quantity
+        if domain.fully_processed(facts.expected, processed):
+            completed.append(StatusMove(head.id, head.merchant_id, status, ReturnStatus.COMPLETED))
+            units = _units_received(done.get(head.id, {})) + sum(line.observation.quantity for line in plan)
+            completions.append(Completion(head.id, head.merchant_id, ReturnType(head.return_type), units))
+            status = ReturnStatus.COMPLETED
+        results[index] = (InspectionOutcome(head.id, status), facts)
+    move_statuses(session, started + completed)  # in this order: Processing before Completed
+    charge_completions(session, completions)
+
+
+def _units_received(done: Mapping[tuple[int, str], int]) -> int:
+    """Units inspected so far (expected and extra); short units were never received."""
+    return sum(quantity for (_, kind), quantity in done.items() if kind != LineKind.SHORT.value)
+
+
+def _inspection_values(
+    return_id: int,
     line: domain.PlannedLine,
     facts: domain.Facts,
     staff: WarehousePrincipal,
     now: datetime,
     keys: dict[str, str],
-) -> Inspection:
+) -> dict[str, Any]:
     obs = line.observation
-    return Inspection(
-        inventory_id=obs.inventory_id,
-        name=facts.items[obs.inventory_id].name,
-        kind=line.kind.value,
-        quantity=obs.quantity,
-        action=line.decision.action.value,
-        reason=line.decision.reason,
-        damaged=obs.damaged,
-        lot_number=obs.lot_number,
-        expiration_date=obs.expiration_date,
-        steps=dict(obs.steps),
-        photo_key=keys.get(obs.photo) if obs.photo else None,
-        actor=staff.actor,
-        actor_token_id=staff.token_id,
-        inspected_at=now,
-    )
+    return {
+        "return_id": return_id,
+        "inventory_id": obs.inventory_id,
+        "name": facts.items[obs.inventory_id].name,
+        "kind": line.kind.value,
+        "quantity": obs.quantity,
+        "action": line.decision.action.value,
+        "reason": line.decision.reason,
+        "damaged": obs.damaged,
+        "lot_number": obs.lot_number,
+        "expiration_date": obs.expiration_date,
+        "steps": dict(obs.steps),
+        "photo_key": keys.get(obs.photo) if obs.photo else None,
+        "actor": staff.actor,
+        "actor_token_id": staff.token_id,
+        "inspected_at": now,
+    }
 
 
 def close(
@@ -405,30 +604,61 @@ def _not_found(staff: WarehousePrincipal, return_id: int) -> NotFound:
     return NotFound(f"Return {return_id} was not found in fulfillment center {staff.fulfillment_center_id}")
 
 
+def _fresh(session: Session, staff: WarehousePrincipal, return_id: int) -> SimpleNamespace:
+    """The return as stored now, for the record of a use case that wrote it with statements."""
+    found = repository.snapshot(session, staff.fulfillment_center_id, return_id)
+    if found is None:
+        raise _not_found(staff, return_id)
+    return found
+
+
 def _expected(row: ReturnOrder) -> dict[int, domain.Expected]:
     done: dict[tuple[int, str], int] = defaultdict(int)
     for line in row.inspections:
         done[(line.inventory_id, line.kind)] += line.quantity
+    return _expected_of(row.items, done)
+
+
+def _expected_of(items: Sequence[Any], done: Mapping[tuple[int, str], int]) -> dict[int, domain.Expected]:
+    """The return's item lines (rows with the columns of return_items) and how far each has got,
+    from the units inspected so far per (inventory id, kind)."""
     return {
         i.inventory_id: domain.Expected(
             inventory_id=i.inventory_id,
             quantity=i.quantity,
             action=ReturnAction(i.action),
             source=ActionSource(i.action_source),
-            processed=done[(i.inventory_id, LineKind.EXPECTED.value)],
-            short=done[(i.inventory_id, LineKind.SHORT.value)],
+            processed=done.get((i.inventory_id, LineKind.EXPECTED.value), 0),
+            short=done.get((i.inventory_id, LineKind.SHORT.value), 0),
         )
-        for i in row.items
+        for i in items
     }
 
 
 def _facts(session: Session, row: ReturnOrder, observed: set[int]) -> domain.Facts:
     expected = _expected(row)
-    rts = row.return_type == ReturnType.RETURN_TO_SENDER.value
-    products = _products(session, row.merchant_id, set(expected) | observed)
     merchant = session.get(Merchant, row.merchant_id)
+    return _build_facts(
+        row,
+        expected,
+        _products(session, {row.merchant_id}, set(expected) | observed),
+        dispose_dangerous_goods=bool(merchant and merchant.dispose_dangerous_goods),
+        today=_today(session, row.fulfillment_center_id),
+    )
+
+
+def _build_facts(
+    head: Any,
+    expected: dict[int, domain.Expected],
+    products: Sequence[Product],
+    *,
+    dispose_dangerous_goods: bool,
+    today: date,
+) -> domain.Facts:
+    """What the rules need to judge an inspection of a return (a row with id and return_type)."""
+    rts = head.return_type == ReturnType.RETURN_TO_SENDER.value
     return domain.Facts(
-        return_id=row.id,
+        return_id=head.id,
         rts=rts,
         expected=expected,
         items={
@@ -446,15 +676,15 @@ def _facts(session: Session, row: ReturnOrder, observed: set[int]) -> domain.Fac
             for p in products
             if not p.is_bundle
         },
-        today=_today(session, row.fulfillment_center_id),
-        dispose_dangerous_goods=bool(merchant and merchant.dispose_dangerous_goods),
+        today=today,
+        dispose_dangerous_goods=dispose_dangerous_goods,
     )
 
 
-def _products(session: Session, merchant_id: int, ids: set[int]) -> list[Product]:
+def _products(session: Session, merchant_ids: set[int], ids: set[int]) -> list[Product]:
     query = (
         select(Product)
-        .where(Product.id.in_(ids), Product.merchant_id == merchant_id)
+        .where(Product.id.in_(ids), Product.merchant_id.in_(merchant_ids))
         .options(lazyload(Product.components))  # bundles are never received as such
     )
     return list(session.scalars(query))
@@ -470,14 +700,18 @@ def _today(session: Session, fulfillment_center_id: int) -> date:
     return utcnow().astimezone(zone).date()
 
 
-def _record(session: Session, row: ReturnOrder, facts: domain.Facts | None = None) -> WarehouseReturnRecord:
-    merchant = session.get(Merchant, row.merchant_id)
+def _record(session: Session, row: Any, facts: domain.Facts | None = None) -> WarehouseReturnRecord:
+    """The record of a return: an ORM row, or a snapshot (which holds its merchant's name)."""
+    name = getattr(row, "merchant_name", None)
+    if name is None:
+        merchant = session.get(Merchant, row.merchant_id)
+        name = merchant.name if merchant else ""
     ids = {i.inventory_id for i in row.items} | {i.inventory_id for i in row.inspections}
     if facts is not None and ids <= set(facts.items):  # the catalog was read for the rules already
         catalog = {i: CatalogView(r.lot_tracked, r.inspection_steps) for i, r in facts.items.items()}
     else:
         catalog = {
             p.id: CatalogView(p.lot_tracked, tuple(p.inspection_steps or ()))
-            for p in _products(session, row.merchant_id, ids)
+            for p in _products(session, {row.merchant_id}, ids)
         }
-    return to_record(row, merchant.name if merchant else "", catalog)
+    return to_record(row, name, catalog)

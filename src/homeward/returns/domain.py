@@ -70,6 +70,14 @@ def check_transition(current: ReturnStatus, target: ReturnStatus) -> None:
         raise RuleViolation(f"A return that is '{current}' cannot become '{target}'")
 
 
+def status_columns(target: ReturnStatus, now: datetime) -> dict[str, object]:
+    """What a move to `target` stamps on the return: its status, when, and when it completed."""
+    columns: dict[str, object] = {"status": target.value, "updated_at": now}
+    if target is ReturnStatus.COMPLETED:
+        columns["completed_date"] = now
+    return columns
+
+
 def ensure_changeable(current: ReturnStatus, what: str) -> None:
     """Refuse a change the merchant may no longer make (see ReturnStatus.merchant_may_change)."""
     if not current.merchant_may_change:

@@ -4,19 +4,34 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Select, SQLColumnExpression, bindparam, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    SQLColumnExpression,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
 from homeward.catalog.models import FulfillmentCenter
 from homeward.orders.models import Order, Shipment, ShipmentLine, ShipmentLineSerial
 from homeward.receiving.models import Inspection
 from homeward.returns.listing import ReturnFilter
-from homeward.returns.models import ReturnedUnit, ReturnItem, ReturnOrder
+from homeward.returns.models import ReturnedUnit, ReturnItem, ReturnOrder, ReturnStatusEvent
 from homeward.returns.order_items import OrderItemFacts
 from homeward.returns.units import UnitsHeld
 from homeward.tenants.models import Channel
+
+if TYPE_CHECKING:
+    from homeward.returns.domain import ReturnStatus
 
 
 def get(
@@ -62,6 +77,79 @@ _REFERENCE_TAKEN_BY_OTHER = (
     )
     .limit(1)
 )
+
+
+# Asked on every create, for every request of a batch: built once, the lists expand per call.
+_CENTERS_FOUND = select(FulfillmentCenter.id).where(
+    FulfillmentCenter.id.in_(bindparam("ids", expanding=True))
+)
+_REFERENCES_TAKEN = select(ReturnOrder.reference_id).where(
+    ReturnOrder.merchant_id == bindparam("merchant_id"),
+    ReturnOrder.reference_id.in_(bindparam("refs", expanding=True)),
+)
+
+
+def existing_fulfillment_centers(session: Session, ids: set[int]) -> set[int]:
+    if not ids:
+        return set()
+    return set(session.connection().execute(_CENTERS_FOUND, {"ids": sorted(ids)}).scalars())
+
+
+def references_taken(session: Session, merchant_id: int, reference_ids: set[str]) -> set[str]:
+    """Which of these reference ids the merchant's returns already use."""
+    if not reference_ids:
+        return set()
+    params = {"merchant_id": merchant_id, "refs": sorted(reference_ids)}
+    return set(session.connection().execute(_REFERENCES_TAKEN, params).scalars())
+
+
+def lock_shipments(session: Session, ids: set[int]) -> None:
+    """Lock shipments in id order: batches that name several never wait on each other in a cycle."""
+    session.connection().execute(
+        select(Shipment.id).where(Shipment.id.in_(ids)).order_by(Shipment.id).with_for_update()
+    )
+
+
+# --- writes (batch use cases: Core statements, many rows each, nothing read back) ---------------
+
+
+def insert_returns(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Insert returns; the ids by reference id. A reference id a concurrent transaction stored
+    since it was checked is skipped (the unique constraint decides), so it is missing here."""
+    connection = session.connection()
+    # In reference id order: two batches naming some of the same ids wait on each other's rows in
+    # one order, so they queue instead of deadlocking.
+    ordered = sorted(rows, key=lambda row: str(row["reference_id"]))
+    found = connection.execute(_INSERT_RETURNS[connection.dialect.name], ordered)
+    return {reference_id: return_id for return_id, reference_id in found}
+
+
+_INSERT_RETURNS = {
+    name: dialect.insert(ReturnOrder)
+    .on_conflict_do_nothing(index_elements=["merchant_id", "reference_id"])
+    .returning(ReturnOrder.id, ReturnOrder.reference_id)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+_INSERT_ITEMS = insert(ReturnItem).returning(ReturnItem.id, sort_by_parameter_order=True)
+
+
+def insert_items(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert return items; their ids, in the order of the rows."""
+    if not rows:
+        return []
+    return list(session.connection().execute(_INSERT_ITEMS, rows).scalars())
+
+
+def insert_history(session: Session, entries: Sequence[tuple[int, ReturnStatus, datetime]]) -> None:
+    if entries:
+        session.connection().execute(
+            insert(ReturnStatusEvent),
+            [{"return_id": i, "status": status.value, "occurred_at": when} for i, status, when in entries],
+        )
+
+
+def set_status(session: Session, ids: list[int], columns: dict[str, object]) -> None:
+    session.connection().execute(update(ReturnOrder).where(ReturnOrder.id.in_(ids)).values(columns))
 
 
 def reference_taken(

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, lazyload, object_session
+from sqlalchemy.orm import Session, lazyload, make_transient_to_detached, object_session
 
 from homeward.auth.domain import Principal, Scope
 from homeward.catalog.models import Product
 from homeward.db import Database
 from homeward.events.domain import STATUS_TOPICS, Topic
-from homeward.events.outbox import record_return_event
+from homeward.events.outbox import record_return_event, record_return_events
 from homeward.kit.clock import utcnow
 from homeward.kit.errors import FieldError, Forbidden, InvalidInput, NotFound, RuleViolation
 from homeward.kit.pagination import Cursor, Page, paginate
@@ -24,16 +27,62 @@ from homeward.returns.domain import ReturnLine, ReturnRequest, ReturnStatus, Ret
 from homeward.returns.listing import ReturnFilter
 from homeward.returns.models import ReturnedUnit, ReturnItem, ReturnOrder, ReturnStatusEvent
 from homeward.returns.order_items import OrderItemFacts, OrderItemReturn
-from homeward.returns.records import ReturnRecord, StatusEventRecord, to_record
+from homeward.returns.records import ReturnRecord, StatusEventRecord, build_record, to_record
 from homeward.tenants.models import Channel
 
 
 def create_return(
     db: Database, principal: Principal, channel_id: int | None, request: ReturnRequest
 ) -> ReturnRecord:
+    """One return: the batch of one (create_returns), its refusal raised as it is."""
+    [outcome] = create_returns(db, principal, channel_id, [request])
+    return outcome.unwrap()
+
+
+@dataclass(frozen=True)
+class CreateOutcome:
+    """One request of a batch: the return made of it, or why it was refused (nothing of it stored)."""
+
+    index: int
+    reference_id: str
+    record: ReturnRecord | None = None
+    error: RuleViolation | None = None
+
+    def unwrap(self) -> ReturnRecord:
+        if self.error is not None:
+            raise self.error
+        assert self.record is not None, "an outcome holds a record or an error"
+        return self.record
+
+
+def create_returns(
+    db: Database,
+    principal: Principal,
+    channel_id: int | None,
+    requests: Sequence[ReturnRequest],
+    return_type: ReturnType = ReturnType.REGULAR,
+) -> list[CreateOutcome]:
+    """Create many returns in one transaction, each judged by the same rules as one alone.
+
+    Per-request results: a refused request (a broken rule, a reference id taken before or earlier in
+    the batch) is reported with its errors and the others are stored, as a merchant importing a file
+    expects. What concerns the whole call (scope, channel) is raised and stores nothing.
+    """
     principal.require(Scope.RETURNS_WRITE)
     with db.write() as session:
-        return record_of(session, create_return_in(session, principal, channel_id, request))
+        channel = writable_channel(session, principal, channel_id)
+        written = create_many_in(session, principal, channel, requests, return_type)
+        names: dict[int, tuple[str, str, str]] = {}
+        outcomes = []
+        for index, (request, done) in enumerate(zip(requests, written, strict=True)):
+            if isinstance(done, RuleViolation):
+                outcomes.append(CreateOutcome(index, request.reference_id, error=done))
+                continue
+            center = done.head["fulfillment_center_id"]
+            if center not in names:
+                names[center] = read_model.names(session, channel, center, principal.merchant_id)
+            outcomes.append(CreateOutcome(index, request.reference_id, record=done.record(*names[center])))
+        return outcomes
 
 
 def create_return_in(
@@ -45,27 +94,135 @@ def create_return_in(
 ) -> ReturnOrder:
     """Create a return inside the caller's transaction, for use cases that do more in the same one."""
     channel = writable_channel(session, principal, channel_id)
-    checked = _check(session, principal, request, excluding=None)
-    now = utcnow()
-    row = ReturnOrder(
-        merchant_id=principal.merchant_id,
-        channel_id=channel,
-        return_type=return_type.value,
-        status=ReturnStatus.AWAITING_ARRIVAL.value,
-        insert_date=now,
-        updated_at=now,
+    [done] = create_many_in(session, principal, channel, [request], return_type)
+    if isinstance(done, RuleViolation):
+        raise done
+    return done.attach(session)
+
+
+@dataclass(frozen=True)
+class Written:
+    """A return just inserted, as the values written (nothing is read back)."""
+
+    head: dict[str, Any]
+    items: list[dict[str, Any]]
+
+    def record(self, channel_name: str, fc_name: str, merchant_name: str) -> ReturnRecord:
+        return build_record(
+            SimpleNamespace(**self.head),
+            items=[SimpleNamespace(**item) for item in self.items],
+            transactions=(),
+            inspections=(),
+            channel_name=channel_name,
+            fc_name=fc_name,
+            merchant_name=merchant_name,
+        )
+
+    def attach(self, session: Session) -> ReturnOrder:
+        """The return as an ORM row of the session, built from the values written: no query."""
+        items = [ReturnItem(**item) for item in self.items]
         # A new return has none of either; saying so spares lazy loads when it is read back.
-        transactions=[],
-        inspections=[],
-    )
-    _apply(row, request, checked)
-    row.history.append(ReturnStatusEvent(status=row.status, occurred_at=now))
-    session.add(row)
-    _flush_unique(session, request.reference_id)
+        row = ReturnOrder(**self.head, items=items, transactions=[], inspections=[])
+        for obj in (*items, row):
+            make_transient_to_detached(obj)  # as if just loaded: nothing left to flush
+        session.add(row)
+        return row
+
+
+def create_many_in(
+    session: Session,
+    principal: Principal,
+    channel_id: int,
+    requests: Sequence[ReturnRequest],
+    return_type: ReturnType = ReturnType.REGULAR,
+) -> list[Written | RuleViolation]:
+    """Judge and insert requests inside the caller's transaction: per request, what was written or
+    the rules it broke. The facts every request needs are read once for the batch (catalog,
+    fulfillment centers, reference ids taken); a shipment's are read per request, under its lock."""
+    merchant_id = principal.merchant_id
+    catalog = _catalog(session, merchant_id, {line.inventory_id for r in requests for line in r.lines})
+    centers = repository.existing_fulfillment_centers(session, {r.fulfillment_center_id for r in requests})
+    taken = repository.references_taken(session, merchant_id, {r.reference_id for r in requests})
+    shipments = {r.original_shipment_id for r in requests if r.original_shipment_id is not None}
+    if len(shipments) > 1:  # one order of locking for every batch, so two batches never deadlock
+        repository.lock_shipments(session, shipments)
+    results: list[Written | RuleViolation | None] = [None] * len(requests)
+    pending: list[tuple[int, ReturnRequest, _Checked]] = []
+    claimed: set[int] = set()  # shipments claimed by pending requests
+    for index, request in enumerate(requests):
+        if request.original_shipment_id in claimed:
+            # The next request's shipment facts must count the units the pending ones claim.
+            _write_many(session, merchant_id, channel_id, return_type, pending, results)
+            pending, claimed = [], set()
+        try:
+            checked = _judge(
+                session,
+                principal,
+                request,
+                catalog,
+                center_exists=request.fulfillment_center_id in centers,
+                reference_taken=request.reference_id in taken,
+                excluding=None,
+            )
+        except RuleViolation as exc:
+            results[index] = exc
+            continue
+        taken.add(request.reference_id)
+        pending.append((index, request, checked))
+        if request.original_shipment_id is not None:
+            claimed.add(request.original_shipment_id)
+    _write_many(session, merchant_id, channel_id, return_type, pending, results)
+    return [result for result in results if result is not None]
+
+
+def _write_many(
+    session: Session,
+    merchant_id: int,
+    channel_id: int,
+    return_type: ReturnType,
+    accepted: list[tuple[int, ReturnRequest, _Checked]],
+    results: list[Written | RuleViolation | None],
+) -> None:
+    """Insert accepted requests, a few statements for all; a reference id a concurrent create
+    stored since the check refuses its request only."""
+    if not accepted:
+        return
+    now = utcnow()
+    status = ReturnStatus.AWAITING_ARRIVAL
+    heads = [
+        {
+            "merchant_id": merchant_id,
+            "channel_id": channel_id,
+            "return_type": return_type.value,
+            "status": status.value,
+            "insert_date": now,
+            "updated_at": now,
+            "completed_date": None,
+            **_head_values(request, checked),
+        }
+        for _, request, checked in accepted
+    ]
+    ids = repository.insert_returns(session, heads)
+    stored: list[tuple[int, ReturnRequest, Written]] = []
+    for (index, request, checked), head in zip(accepted, heads, strict=True):
+        if head["reference_id"] not in ids:
+            results[index] = _duplicate_reference(request.reference_id)
+            continue
+        head["id"] = return_id = ids[head["reference_id"]]
+        lines = [{"return_id": return_id, **item} for item in _item_values(request, checked, return_type)]
+        stored.append((index, request, Written(head, lines)))
+    item_rows = [item for _, _, done in stored for item in done.items]
+    for item, item_id in zip(item_rows, repository.insert_items(session, item_rows), strict=True):
+        item["id"] = item_id
     # The first history entry and return.created come from the same fact, in the same transaction.
-    record_return_event(session, row.merchant_id, STATUS_TOPICS[row.status_enum], row.id, now)
-    _claim_units(session, row, request)
-    return row
+    repository.insert_history(session, [(done.head["id"], status, now) for _, _, done in stored])
+    topic = STATUS_TOPICS[status]
+    record_return_events(
+        session.connection(), [(merchant_id, topic, done.head["id"], now) for *_, done in stored]
+    )
+    _claim_units(session, [(request, done) for _, request, done in stored])
+    for index, _, done in stored:
+        results[index] = done
 
 
 def check_request(db: Database, principal: Principal, request: ReturnRequest) -> list[FieldError]:
@@ -246,10 +403,8 @@ def change_status(row: ReturnOrder, target: ReturnStatus) -> None:
     """The one way a return's status moves: checked, stamped and written to its history."""
     domain.check_transition(row.status_enum, target)
     now = utcnow()
-    row.status = target.value
-    row.updated_at = now
-    if target is ReturnStatus.COMPLETED:
-        row.completed_date = now
+    for column, value in domain.status_columns(target, now).items():
+        setattr(row, column, value)
     if target is ReturnStatus.CANCELLED:
         _release_units(row)
     event = ReturnStatusEvent(status=target.value, occurred_at=now)
@@ -262,6 +417,37 @@ def change_status(row: ReturnOrder, target: ReturnStatus) -> None:
         session.add(event)
     else:
         row.history.append(event)
+
+
+@dataclass(frozen=True)
+class StatusMove:
+    """A stored return to move, with the status it was locked in."""
+
+    return_id: int
+    merchant_id: int
+    current: ReturnStatus
+    target: ReturnStatus
+
+
+def move_statuses(session: Session, moves: Sequence[StatusMove]) -> None:
+    """change_status for many locked returns at once (batch use cases): the same check, stamp,
+    history entry and event, in a few statements. The caller has locked the rows."""
+    for move in moves:
+        domain.check_transition(move.current, move.target)
+    if not moves:
+        return
+    now = utcnow()
+    targets: dict[ReturnStatus, list[int]] = defaultdict(list)
+    for move in moves:
+        targets[move.target].append(move.return_id)
+    for target, ids in targets.items():
+        repository.set_status(session, ids, domain.status_columns(target, now))
+        if target is ReturnStatus.CANCELLED:
+            session.execute(delete(ReturnedUnit).where(ReturnedUnit.return_id.in_(ids)))
+    repository.insert_history(session, [(m.return_id, m.target, now) for m in moves])
+    record_return_events(
+        session.connection(), [(m.merchant_id, STATUS_TOPICS[m.target], m.return_id, now) for m in moves]
+    )
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -322,26 +508,17 @@ class _Checked:
     products: dict[int, Product]
 
 
-def _check(
-    session: Session,
-    principal: Principal,
-    request: ReturnRequest,
-    *,
-    excluding: int | None,
-    lock: bool = True,
-) -> _Checked:
-    """Gather the facts the domain rules need, then let the domain judge the request."""
-    shipment: Shipment | None = None
-    if request.original_shipment_id is not None:
-        # Lock the shipment so concurrent returns against it cannot both claim the last unit.
-        shipment = session.get(Shipment, request.original_shipment_id, with_for_update=lock)
-        if shipment is not None and shipment.merchant_id != principal.merchant_id:
-            shipment = None
-    ids = sorted({line.inventory_id for line in request.lines})
-    products = {
-        p.id: p for p in session.scalars(_PRODUCTS, {"ids": ids, "merchant_id": principal.merchant_id})
-    }
-    facts = {
+@dataclass(frozen=True)
+class _Catalog:
+    """The merchant's products a batch names, and what the rules need of each."""
+
+    products: dict[int, Product]
+    items: dict[int, domain.ItemFacts]
+
+
+def _catalog(session: Session, merchant_id: int, ids: set[int]) -> _Catalog:
+    products = {p.id: p for p in session.scalars(_PRODUCTS, {"ids": sorted(ids), "merchant_id": merchant_id})}
+    items = {
         p.id: domain.ItemFacts(
             inventory_id=p.id,
             name=p.name,
@@ -352,21 +529,61 @@ def _check(
         )
         for p in products.values()
     }
+    return _Catalog(products, items)
+
+
+def _check(
+    session: Session,
+    principal: Principal,
+    request: ReturnRequest,
+    *,
+    excluding: int | None,
+    lock: bool = True,
+) -> _Checked:
+    """Gather the facts the domain rules need of one request, then let the domain judge it."""
+    return _judge(
+        session,
+        principal,
+        request,
+        _catalog(session, principal.merchant_id, {line.inventory_id for line in request.lines}),
+        center_exists=repository.fulfillment_center_exists(session, request.fulfillment_center_id),
+        reference_taken=repository.reference_taken(
+            session, principal.merchant_id, request.reference_id, excluding=excluding
+        ),
+        excluding=excluding,
+        lock=lock,
+    )
+
+
+def _judge(
+    session: Session,
+    principal: Principal,
+    request: ReturnRequest,
+    catalog: _Catalog,
+    *,
+    center_exists: bool,
+    reference_taken: bool,
+    excluding: int | None,
+    lock: bool = True,
+) -> _Checked:
+    """Let the domain judge a request on the facts gathered, its shipment's read here."""
+    shipment: Shipment | None = None
+    if request.original_shipment_id is not None:
+        # Lock the shipment so concurrent returns against it cannot both claim the last unit.
+        shipment = session.get(Shipment, request.original_shipment_id, with_for_update=lock)
+        if shipment is not None and shipment.merchant_id != principal.merchant_id:
+            shipment = None
     shipment_facts = _shipment_facts(
         session, shipment, excluding, principal.merchant_id if _names_order_items(request) else None
     )
     domain.check_request(
         request,
-        fulfillment_center_exists=repository.fulfillment_center_exists(
-            session, request.fulfillment_center_id
-        ),
-        items=facts,
+        fulfillment_center_exists=center_exists,
+        items=catalog.items,
         shipment=shipment_facts,
-        reference_id_taken=repository.reference_taken(
-            session, principal.merchant_id, request.reference_id, excluding=excluding
-        ),
+        reference_id_taken=reference_taken,
     )
-    return _Checked(shipment, shipment_facts, products)
+    return _Checked(shipment, shipment_facts, catalog.products)
 
 
 def _names_order_items(request: ReturnRequest) -> bool:
@@ -403,34 +620,49 @@ def _shipment_facts(
 
 
 def _apply(row: ReturnOrder, request: ReturnRequest, checked: _Checked) -> None:
-    """Copy a checked request onto the row, resolving each line's requested action."""
+    """Copy a checked request onto a stored row (modify), resolving each line's requested action."""
+    for column, value in _head_values(request, checked).items():
+        setattr(row, column, value)
+    for item in _item_values(request, checked, ReturnType(row.return_type)):
+        row.items.append(ReturnItem(**item))
+
+
+def _head_values(request: ReturnRequest, checked: _Checked) -> dict[str, Any]:
+    """The return's columns a checked request sets."""
+    shipment = checked.shipment
+    return {
+        "reference_id": request.reference_id,
+        "tracking_number": request.tracking_number,
+        "fulfillment_center_id": request.fulfillment_center_id,
+        "original_shipment_id": request.original_shipment_id,
+        "store_order_id": shipment.order.store_order_id if shipment else None,
+        "customer_name": shipment.recipient_name if shipment else None,
+    }
+
+
+def _item_values(request: ReturnRequest, checked: _Checked, return_type: ReturnType) -> list[dict[str, Any]]:
+    """The item rows of a checked request, each line's requested action resolved."""
     shipment, facts = checked.shipment, checked.shipment_facts
-    row.reference_id = request.reference_id
-    row.tracking_number = request.tracking_number
-    row.fulfillment_center_id = request.fulfillment_center_id
-    row.original_shipment_id = request.original_shipment_id
-    row.store_order_id = shipment.order.store_order_id if shipment else None
-    row.customer_name = shipment.recipient_name if shipment else None
+    items = []
     for line in request.lines:
         product = checked.products[line.inventory_id]
-        resolved = domain.resolve_action(
-            line.requested_action, product.return_preference, ReturnType(row.return_type)
+        resolved = domain.resolve_action(line.requested_action, product.return_preference, return_type)
+        items.append(
+            {
+                "inventory_id": line.inventory_id,
+                "name": product.name,
+                "quantity": line.expected_units,
+                "action": resolved.action.value,
+                "action_source": resolved.source.value,
+                "instructions": resolved.instructions,
+                "lot_number": line.lot_number,
+                "lot_date": line.lot_date,
+                "bundle_parent_sku": facts.bundle_parent_sku.get(line.inventory_id) if facts else None,
+                "order_item_id": _order_item_of(line, shipment),
+                "reason_code": line.order_item.reason_code if line.order_item else None,
+            }
         )
-        row.items.append(
-            ReturnItem(
-                inventory_id=line.inventory_id,
-                name=product.name,
-                quantity=line.expected_units,
-                action=resolved.action.value,
-                action_source=resolved.source.value,
-                instructions=resolved.instructions,
-                lot_number=line.lot_number,
-                lot_date=line.lot_date,
-                bundle_parent_sku=facts.bundle_parent_sku.get(line.inventory_id) if facts else None,
-                order_item_id=_order_item_of(line, shipment),
-                reason_code=line.order_item.reason_code if line.order_item else None,
-            )
-        )
+    return items
 
 
 def _order_item_of(line: ReturnLine, shipment: Shipment | None) -> int | None:
@@ -441,26 +673,26 @@ def _order_item_of(line: ReturnLine, shipment: Shipment | None) -> int | None:
     return candidates[0] if len(candidates) == 1 else None
 
 
-def _claim_units(session: Session, row: ReturnOrder, request: ReturnRequest) -> None:
-    """Record the identified units the return holds; the unique constraints settle any race."""
+def _claim_units(session: Session, created: list[tuple[ReturnRequest, Written]]) -> None:
+    """Record the identified units the returns hold; the unique constraints settle any race."""
     claims = [
-        ReturnedUnit(
-            return_id=row.id,
-            return_item_id=item.id,
-            order_item_id=line.order_item.order_item_id,
-            unit_id=unit.unit_id,
-            serial_number=unit.serial_number,
-        )
-        for item, line in zip(row.items, request.lines, strict=True)
+        {
+            "return_id": done.head["id"],
+            "return_item_id": item["id"],
+            "order_item_id": line.order_item.order_item_id,
+            "unit_id": unit.unit_id,
+            "serial_number": unit.serial_number,
+        }
+        for request, done in created
+        for item, line in zip(done.items, request.lines, strict=True)
         if line.order_item is not None and line.order_item.expects_units
         for unit in line.order_item.units
     ]
     if not claims:
         return
-    session.add_all(claims)
     try:
-        session.flush()
-    except IntegrityError as exc:
+        session.execute(insert(ReturnedUnit), claims)
+    except IntegrityError as exc:  # a unit claimed since it was checked: the whole call is refused
         raise RuleViolation(
             "A unit on this return is already on another open return",
             [FieldError("inventory", "a named unit is already on another open return")],

@@ -146,3 +146,35 @@ def test_cli_errors_exit_1_say_why_and_change_nothing(
     assert refused.exit_code == 1 and "items[0].quantity" in refused.output
     client = TestClient(create_app(database_url))
     assert client.get("/2025-07/return", headers=merchant_headers(demo)).json()["items"] == []
+
+
+def test_a_tote_is_received_in_one_go_and_the_refused_barcodes_are_listed(
+    database_url: str, demo: dict[str, Any], tmp_path: Path
+) -> None:
+    client = TestClient(create_app(database_url))
+    ids = {}
+    for reference in ("TOTE-CLI-1", "TOTE-CLI-2"):
+        body = return_body(demo, reference_id=reference, original_shipment_id=None, tracking_number=None)
+        ids[reference] = client.post("/2025-07/return", json=body, headers=merchant_headers(demo)).json()[
+            "id"
+        ]
+    tote = tmp_path / "tote.txt"
+    tote.write_text("TOTE-CLI-1\nNO-SUCH-BARCODE\n\nTOTE-CLI-2\n", encoding="utf-8")
+    token = demo["warehouse_tokens"]["1"]
+
+    scanned = homeward(database_url, "warehouse", "arrive-tote", str(tote), "--token", token)
+    assert scanned.exit_code == 1, scanned.output
+    lines = [json.loads(line) for line in scanned.output.splitlines()]
+    assert [(line["barcode"], line["return_id"]) for line in lines] == [
+        ("TOTE-CLI-1", ids["TOTE-CLI-1"]),
+        ("NO-SUCH-BARCODE", None),
+        ("TOTE-CLI-2", ids["TOTE-CLI-2"]),
+    ]
+    assert [e["field"] for e in lines[1]["errors"]] == ["barcode"]
+    for return_id in ids.values():
+        seen = client.get(f"/2025-07/return/{return_id}", headers=merchant_headers(demo)).json()
+        assert seen["status"] == "Arrived"
+
+    tote.write_text("TOTE-CLI-1\n", encoding="utf-8")
+    again = homeward(database_url, "warehouse", "arrive-tote", str(tote), "--token", token)
+    assert again.exit_code == 0 and json.loads(again.output)["return_id"] == ids["TOTE-CLI-1"]

@@ -7,9 +7,10 @@ operator in one fulfillment center (`--warehouse FC_ID`). Output is the REST API
 from __future__ import annotations
 
 import getpass
+import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from pydantic import BaseModel, ValidationError
@@ -98,6 +99,40 @@ def arrive(
     _run_cli(
         lambda: _print(return_out(receive(Database(url), _staff(url, token, warehouse), barcode, rts=rts)))
     )
+
+
+@app.command("arrive-tote")
+def arrive_tote(
+    barcodes: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="One barcode per line")
+    ],
+    rts: Annotated[bool, typer.Option("--rts", help="The carrier sent the packages back")] = False,
+    token: Token = None,
+    warehouse: Warehouse = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Receive a tote of packages in one go: a JSON line per barcode, its return or why it was
+    refused (the others are received all the same); exit 1 when any was refused."""
+    from homeward.db import Database
+    from homeward.receiving.service import arrive_many
+
+    scanned = [line.strip() for line in barcodes.read_text(encoding="utf-8-sig").splitlines() if line.strip()]
+    url = _setup(database_url)
+    refused = False
+
+    def run() -> None:
+        nonlocal refused
+        for outcome in arrive_many(Database(url), _staff(url, token, warehouse), scanned, rts=rts):
+            line: dict[str, Any] = {"barcode": outcome.barcode, "return_id": outcome.return_id}
+            if outcome.error is not None:
+                refused = True
+                line["error"] = outcome.error.message
+                line["errors"] = [{"field": e.field, "message": e.message} for e in outcome.error.errors]
+            typer.echo(json.dumps(line))
+
+    _run_cli(run)
+    if refused:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -82,10 +82,14 @@ class Access:
         principal = self.principal or _authenticate(self.db, self.credentials, self.scope)
         return use_case(principal)
 
+    def _read(self, use_case: Callable[[Principal], T]) -> T:
+        with self.db.one_connection():  # the token and the use case's short reads: one checkout
+            return self._run(use_case)
+
     async def read(self, use_case: Callable[[Principal], T]) -> T:
         if self.db.reads_inline:
-            return self._run(use_case)
-        return await run_in_threadpool(self._run, use_case)
+            return self._read(use_case)
+        return await run_in_threadpool(self._read, use_case)
 
     async def write(self, use_case: Callable[[Principal], T]) -> T:
         return await run_in_threadpool(self._run, use_case)

@@ -24,6 +24,8 @@ from homeward.db import Database
 from homeward.demo.data import load
 
 SEEDED_RETURNS = 100_000
+# For iterating on one figure: e.g. HOMEWARD_BENCH_SKIP=labels,list (reported figures run them all).
+SKIP = {part.strip() for part in os.environ.get("HOMEWARD_BENCH_SKIP", "").split(",") if part.strip()}
 SUITES = ("returns", "warehouse", "refunds", "scaleout", "webhooks", "web")
 DATABASES: dict[str, Any] = {"sqlite": sqlite_database, "postgresql": postgres_database}
 
@@ -41,11 +43,14 @@ def run_backend(backend: str, url: str) -> Iterator[Figure]:
     demo = load(Database(url))
     with running_server(url, workers=1) as server:
         startup_rss_kb = server.status_kb("VmRSS")
-        progress(f"{backend}: server pid {server.pid} on port {server.port}; create throughput")
-        yield asyncio.run(create_throughput(server, backend, demo))
-
-        progress(f"{backend}: label throughput (1,000 returns with and without a label)")
-        yield label_throughput(backend, url)
+        if "create" not in SKIP:
+            progress(f"{backend}: server pid {server.pid} on port {server.port}; create throughput")
+            yield asyncio.run(create_throughput(server, backend, demo))
+        if "labels" not in SKIP:
+            progress(f"{backend}: label throughput (1,000 returns with and without a label)")
+            yield label_throughput(backend, url)
+        if "list" in SKIP:
+            return
 
         progress(f"{backend}: bulk-loading {SEEDED_RETURNS:,} returns")
         started = time.perf_counter()

@@ -11,6 +11,7 @@ import asyncio
 import collections
 import itertools
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -84,7 +85,8 @@ def summarize(raw: str, requests: int) -> str:
             inclusive[frame] += count
     lines = [f"{requests} requests, {total} busy samples"]
     lines += ["-- own"] + [f"{100 * n / total:5.1f}% {f}" for f, n in own.most_common(15)]
-    lines += ["-- inclusive"] + [f"{100 * n / total:5.1f}% {f}" for f, n in inclusive.most_common(40)]
+    shown = int(os.environ.get("SPY_LINES", "40"))
+    lines += ["-- inclusive"] + [f"{100 * n / total:5.1f}% {f}" for f, n in inclusive.most_common(shown)]
     return "\n".join(lines)
 
 

@@ -18,6 +18,7 @@ from homeward.doors.http import errors
 from homeward.doors.http.body_limit import JsonBodyLimit
 from homeward.doors.http.idempotency import IdempotencyMiddleware
 from homeward.doors.http.observability import ObservabilityMiddleware, configure_logging, metrics_endpoint
+from homeward.doors.http.routing import gate_included_routers
 from homeward.doors.integrations.routes import router as integrations_router
 from homeward.doors.oms.routes import router as oms_router
 from homeward.doors.refunds_api.routes import router as refunds_router
@@ -76,6 +77,7 @@ def create_app(database_url: str | None = None, photo_store: str | None = None) 
     app.include_router(refunds_router)
     app.include_router(webhooks_router)
     app.include_router(integrations_router)
+    gate_included_routers(app)
     return app
 
 

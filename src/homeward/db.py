@@ -6,11 +6,12 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextvars import ContextVar
 from functools import lru_cache
 from importlib.resources import files
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Dialect, Engine, Select, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,6 +25,12 @@ HTTP_THREADS = 16
 # Execution option set by write units of work: on SQLite they begin with BEGIN IMMEDIATE, so two
 # writers queue up on the database lock instead of failing half-way when one upgrades its lock.
 WRITE_OPTION = "homeward_write"
+# Execution option of Database.connect()'s connections on SQLite: no BEGIN. A lone SELECT is its
+# own consistent snapshot, so a BEGIN (and the ROLLBACK after it) would buy it nothing.
+STATEMENT_OPTION = "homeward_single_statements"
+
+# The connection Database.connect() hands out while Database.one_connection() is open.
+_SHARED: ContextVar[Connection | None] = ContextVar("homeward_shared_connection", default=None)
 
 
 def normalize_url(url: str) -> str:
@@ -96,8 +103,10 @@ def _sqlite_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        write = conn.get_execution_options().get(WRITE_OPTION, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        options = conn.get_execution_options()
+        if options.get(STATEMENT_OPTION, False):
+            return
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE_OPTION, False) else "BEGIN")
 
     return engine
 
@@ -187,6 +196,7 @@ class Database:
         self.factory = session_factory(self.url)
         self.read_factory = read_session_factory(self.url)
         self._read_engine = self.read_factory.kw["bind"]
+        self._statement_engine = self._read_engine.execution_options(**{STATEMENT_OPTION: True})
 
     def write(self) -> Any:
         return unit_of_work(self.factory, write=True)
@@ -206,10 +216,26 @@ class Database:
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
-        """A bare connection for one short read, no ORM session: what authentication uses on
-        every request. Same isolation as read(); whatever it began is rolled back."""
-        with self._read_engine.connect() as connection:
+        """A bare connection for short reads of one statement each, no ORM session: what
+        authentication uses on every request. Each statement sees its own snapshot (several
+        statements that must agree belong in read()). Inside one_connection(), its connection."""
+        shared = _SHARED.get()
+        if shared is not None and shared.engine.pool is self._statement_engine.pool:
+            yield shared
+            return
+        with self._statement_engine.connect() as connection:
             yield connection
+
+    @contextmanager
+    def one_connection(self) -> Iterator[None]:
+        """Every connect() inside (in this context: this task or thread) shares one connection:
+        a request that authenticates and then reads a little checks one out of the pool, not two."""
+        with self._statement_engine.connect() as connection:
+            token = _SHARED.set(connection)
+            try:
+                yield
+            finally:
+                _SHARED.reset(token)
 
     @property
     def reads_inline(self) -> bool:
@@ -220,3 +246,49 @@ class Database:
     @property
     def is_postgres(self) -> bool:
         return self.url.startswith("postgresql")
+
+
+class DriverRead:
+    """A small select run on every request, handed straight to the driver's connection.
+
+    Through SQLAlchemy, a one-row lookup by a unique index costs several times the query itself
+    (execution context, result object, row); the driver alone does it in a fraction. Only for
+    statements whose parameters and columns need no conversion (integers, strings), checked
+    once per kind of database; others, and any driver error, take SQLAlchemy's usual path, so
+    a lost connection is noticed, dropped and answered (503) as everywhere else.
+    """
+
+    def __init__(self, statement: Select[*tuple[Any, ...]]) -> None:
+        self.statement = statement
+        self._compiled: dict[str, tuple[str, tuple[str, ...] | None] | None] = {}
+
+    def first(self, connection: Connection, params: dict[str, Any]) -> tuple[Any, ...] | None:
+        dialect = connection.dialect
+        if dialect.name not in self._compiled:
+            self._compiled[dialect.name] = self._compile(dialect)
+        compiled = self._compiled[dialect.name]
+        if compiled is not None:
+            sql, positions = compiled
+            try:
+                cursor = connection.connection.cursor()
+                try:
+                    cursor.execute(sql, params if positions is None else [params[p] for p in positions])
+                    row = cursor.fetchone()
+                finally:
+                    cursor.close()
+                return None if row is None else tuple(row)
+            except dialect.loaded_dbapi.Error:
+                pass  # SQLAlchemy's path below raises what it should, or succeeds on a retry
+        found = connection.execute(self.statement, params).first()
+        return None if found is None else tuple(found)
+
+    def _compile(self, dialect: Dialect) -> tuple[str, tuple[str, ...] | None] | None:
+        compiled = self.statement.compile(dialect=dialect)
+        types = [column.type for column in self.statement.selected_columns]
+        converts = any(t.dialect_impl(dialect).result_processor(dialect, None) for t in types) or any(
+            p.type.dialect_impl(dialect).bind_processor(dialect) for p in compiled.binds.values()
+        )
+        if converts or dialect.paramstyle not in ("qmark", "pyformat"):
+            return None
+        positions = tuple(compiled.positiontup or ()) if dialect.paramstyle == "qmark" else None
+        return compiled.string, positions

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from homeward.auth.domain import Caller, Principal, Scope, WarehousePrincipal, hash_token, new_token_secret
 from homeward.auth.models import AccessToken
 from homeward.catalog.models import FulfillmentCenter
+from homeward.db import DriverRead
 from homeward.kit.clock import utcnow
 from homeward.kit.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from homeward.tenants.models import Merchant
@@ -57,14 +58,17 @@ def _issue(session: Session, row: AccessToken, scopes: frozenset[Scope], name: s
     return IssuedToken(id=row.id, secret=secret, scopes=scopes)
 
 
-# A few columns by a unique index, built once: this runs on every request, so no ORM object is made.
-_BY_HASH = select(
-    AccessToken.id,
-    AccessToken.merchant_id,
-    AccessToken.fulfillment_center_id,
-    AccessToken.name,
-    AccessToken.scopes,
-).where(AccessToken.token_hash == bindparam("token_hash"), AccessToken.revoked_at.is_(None))
+# A few columns by a unique index, built once: this runs on every request, so no ORM object (nor
+# even a SQLAlchemy result) is made.
+_BY_HASH = DriverRead(
+    select(
+        AccessToken.id,
+        AccessToken.merchant_id,
+        AccessToken.fulfillment_center_id,
+        AccessToken.name,
+        AccessToken.scopes,
+    ).where(AccessToken.token_hash == bindparam("token_hash"), AccessToken.revoked_at.is_(None))
+)
 
 
 def authenticate(session: Session | Connection, secret: str | None) -> Principal:
@@ -83,16 +87,17 @@ def authenticate_caller(session: Session | Connection, secret: str | None) -> Ca
     if not secret:
         raise Unauthenticated("Authorization header with a Bearer token is required")
     connection = session if isinstance(session, Connection) else session.connection()
-    row = connection.execute(_BY_HASH, {"token_hash": hash_token(secret)}).first()
+    row = _BY_HASH.first(connection, {"token_hash": hash_token(secret)})
     if row is None:
         raise Unauthenticated("The access token is not valid")
-    scopes = frozenset(Scope(s) for s in row.scopes.split() if s in Scope._value2member_map_)
-    if row.fulfillment_center_id is not None:
+    token_id, merchant_id, fulfillment_center_id, name, scope_names = row
+    scopes = frozenset(Scope(s) for s in scope_names.split() if s in Scope._value2member_map_)
+    if fulfillment_center_id is not None:
         return WarehousePrincipal(
-            token_id=row.id,
-            fulfillment_center_id=row.fulfillment_center_id,
+            token_id=token_id,
+            fulfillment_center_id=fulfillment_center_id,
             scopes=scopes,
-            actor=f"token {row.id} ({row.name})",
+            actor=f"token {token_id} ({name})",
         )
-    assert row.merchant_id is not None, "a token has a merchant or a fulfillment center (check constraint)"
-    return Principal(token_id=row.id, merchant_id=row.merchant_id, scopes=scopes)
+    assert merchant_id is not None, "a token has a merchant or a fulfillment center (check constraint)"
+    return Principal(token_id=token_id, merchant_id=merchant_id, scopes=scopes)

@@ -100,8 +100,8 @@ def build_record(
     return ReturnRecord(
         id=head.id,
         reference_id=head.reference_id,
-        status=ReturnStatus(head.status),
-        return_type=ReturnType(head.return_type),
+        status=_STATUSES[head.status],
+        return_type=_TYPES[head.return_type],
         tracking_number=head.tracking_number,
         channel_id=head.channel_id,
         channel_name=channel_name,
@@ -114,13 +114,22 @@ def build_record(
         insert_date=head.insert_date,
         completed_date=head.completed_date,
         items=_items(items, inspections),
-        transactions=tuple(TransactionRecord(t.transaction_type, t.amount) for t in transactions),
+        transactions=tuple(TransactionRecord(t.transaction_type, t.amount) for t in transactions)
+        if transactions
+        else (),
         invoice_amount=sum((t.amount for t in transactions), Decimal("0")) if transactions else None,
     )
 
 
+# Lists build fifty records at a time: a dict lookup, not an Enum call, per value.
+_STATUSES = {status.value: status for status in ReturnStatus}
+_TYPES = {type_.value: type_ for type_ in ReturnType}
+
+
 def _items(announced: Sequence[Any], inspections: Sequence[Any]) -> tuple[ReturnItemRecord, ...]:
     """The announced items with what was done to them, then items that came as extras only."""
+    if not inspections:  # most returns of a list: nothing inspected yet
+        return tuple(_item(i, ()) for i in announced)
     taken: dict[int, list[ActionTakenRecord]] = {}
     names: dict[int, str] = {}
     for line in inspections:
@@ -128,24 +137,7 @@ def _items(announced: Sequence[Any], inspections: Sequence[Any]) -> tuple[Return
         taken.setdefault(line.inventory_id, []).append(
             ActionTakenRecord(line.action, line.reason, line.quantity, line.photo_key)
         )
-    items = [
-        ReturnItemRecord(
-            inventory_id=i.inventory_id,
-            name=i.name,
-            quantity=i.quantity,
-            action=i.action,
-            action_source=i.action_source,
-            instructions=i.instructions,
-            lot_number=i.lot_number,
-            lot_date=i.lot_date,
-            bundle_parent_sku=i.bundle_parent_sku,
-            item_id=i.id,
-            order_item_id=i.order_item_id,
-            reason_code=i.reason_code,
-            actions_taken=tuple(taken.pop(i.inventory_id, ())),
-        )
-        for i in announced
-    ]
+    items = [_item(i, tuple(taken.pop(i.inventory_id, ()))) for i in announced]
     for inventory_id, actions in taken.items():  # not announced: quantity 0, all units extra
         items.append(
             ReturnItemRecord(
@@ -162,3 +154,21 @@ def _items(announced: Sequence[Any], inspections: Sequence[Any]) -> tuple[Return
             )
         )
     return tuple(items)
+
+
+def _item(i: Any, actions_taken: tuple[ActionTakenRecord, ...]) -> ReturnItemRecord:
+    return ReturnItemRecord(
+        inventory_id=i.inventory_id,
+        name=i.name,
+        quantity=i.quantity,
+        action=i.action,
+        action_source=i.action_source,
+        instructions=i.instructions,
+        lot_number=i.lot_number,
+        lot_date=i.lot_date,
+        bundle_parent_sku=i.bundle_parent_sku,
+        item_id=i.id,
+        order_item_id=i.order_item_id,
+        reason_code=i.reason_code,
+        actions_taken=actions_taken,
+    )

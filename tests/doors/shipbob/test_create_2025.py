@@ -134,6 +134,25 @@ def test_auth_and_channel_rules(
     assert count_returns(client, demo) == 0
 
 
+@pytest.mark.parametrize(
+    ("headers_of", "status"),
+    [
+        (lambda d: auth("hw_not-a-real-token", d["channel_id"]), 401),
+        (lambda d: {**auth("hw_not-a-real-token"), "shipbob_channel_id": "abc"}, 401),
+        (lambda d: auth(d["readonly_token"], d["channel_id"]), 403),
+        (lambda d: auth(d["token"], d["channel_id"]), 400),
+    ],
+    ids=["unknown-token", "unknown-token-bad-channel-header", "read-only-scope", "allowed"],
+)
+def test_a_caller_without_the_right_hears_so_before_anything_about_the_body(
+    client: TestClient, demo: dict[str, Any], headers_of: Any, status: int
+) -> None:
+    body = {**return_body(demo), "inventory": [{"id": "not a number", "quantity": 0}]}
+    response = client.post(URL, json=body, headers=headers_of(demo))
+    assert response.status_code == status
+    assert count_returns(client, demo) == 0
+
+
 def test_missing_channel_names_the_header(client: TestClient, demo: dict[str, Any]) -> None:
     response = client.post(URL, json=return_body(demo), headers=auth(demo["token"]))
     assert "shipbob_channel_id" in response.json()["errors"]

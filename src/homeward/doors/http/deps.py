@@ -78,39 +78,53 @@ class Access:
     ) -> None:
         self.db, self.credentials, self.scope, self.principal = db, credentials, scope, principal
 
+    def _principal(self) -> Principal:
+        if self.principal is None:
+            self.principal = _authenticate(self.db, self.credentials, self.scope)
+        return self.principal
+
     def _run(self, use_case: Callable[[Principal], T]) -> T:
-        principal = self.principal or _authenticate(self.db, self.credentials, self.scope)
-        return use_case(principal)
+        return use_case(self._principal())
+
+    def _read(self, use_case: Callable[[Principal], T]) -> T:
+        with self.db.one_connection():  # the token and the use case's short reads: one checkout
+            return self._run(use_case)
 
     async def read(self, use_case: Callable[[Principal], T]) -> T:
         if self.db.reads_inline:
-            return self._run(use_case)
-        return await run_in_threadpool(self._run, use_case)
+            return self._read(use_case)
+        return await run_in_threadpool(self._read, use_case)
 
     async def write(self, use_case: Callable[[Principal], T]) -> T:
         return await run_in_threadpool(self._run, use_case)
+
+    async def check(self) -> None:
+        """Authenticate now (401/403 if the token may not), unless that was done already."""
+        if self.principal is not None:
+            return
+        if self.db.reads_inline:
+            self._principal()
+        else:
+            await run_in_threadpool(self._principal)
 
 
 def access(scope: Scope, *, before_body: bool = False) -> Callable[..., Awaitable[Access]]:
     """A dependency handing the handler an Access for this scope.
 
-    `before_body`: authenticate here, as a dependency, so a caller without the right (401/403)
-    hears so before anything about the body it sent (400); on PostgreSQL that costs a second
-    thread hop, so handlers without a body leave it to the use case's hop."""
+    `before_body`: a caller without the right hears 401/403 before anything about what it sent
+    (a 400 on the body, a header or the path). The check is left with the request for the error
+    handlers (doors/http/errors.py), which run it before answering 400: a good request is
+    authenticated once, on the same thread hop as its use case, not on one of its own first."""
 
     async def dependency(
         request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
     ) -> Access:
         if credentials is None or not credentials.credentials:
             raise Unauthenticated("Authorization header with a Bearer token is required")
-        db: Database = request.app.state.db
-        principal = None
+        caller = Access(request.app.state.db, credentials, scope)
         if before_body:
-            if db.reads_inline:
-                principal = _authenticate(db, credentials, scope)
-            else:
-                principal = await run_in_threadpool(_authenticate, db, credentials, scope)
-        return Access(db, credentials, scope, principal)
+            request.state.check_caller = caller.check
+        return caller
 
     return dependency
 

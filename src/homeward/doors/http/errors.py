@@ -7,7 +7,7 @@ ApiError, a 1.0 ValidationProblemDetails or (later) an OMS error list.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -153,6 +153,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(HomewardError)
     async def _domain(request: Request, exc: HomewardError) -> Response:
         status = STATUS_OF.get(type(exc), 400)
+        if status == 400 and (refused := await _caller_refused(request)) is not None:
+            return refused
         return respond(request, status, exc, RETRY_SOON if status in (503, 507) else None)
 
     @app.exception_handler(DBAPIError)
@@ -175,6 +177,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        if (refused := await _caller_refused(request)) is not None:
+            return refused
         return respond(request, 400, validation_to_error(exc))
 
     @app.exception_handler(StarletteHTTPException)
@@ -189,6 +193,19 @@ def install(app: FastAPI) -> None:
             headers["Allow"] = ", ".join(allowed)
             detail = f"{request.method} is not allowed here; use {', '.join(allowed)}"
         return respond(request, exc.status_code, HomewardError(detail), headers)
+
+
+async def _caller_refused(request: Request) -> Response | None:
+    """The 401/403 owed to a caller before a 400, on routes that ask for it (doors.http.deps.access
+    with before_body leaves `check_caller` on the request); None when the caller may go on."""
+    check: Callable[[], Awaitable[None]] | None = getattr(request.state, "check_caller", None)
+    if check is None:
+        return None
+    try:
+        await check()
+    except (Unauthenticated, Forbidden) as refusal:
+        return respond(request, STATUS_OF[type(refusal)], refusal)
+    return None
 
 
 def _methods_for(app: FastAPI, path: str) -> list[str]:

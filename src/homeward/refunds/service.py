@@ -38,7 +38,6 @@ from homeward.refunds.models import RefundFile
 from homeward.refunds.records import FileOutcome, FileRecord, FileStatus, Inbound, Source, file_record
 from homeward.tenants.models import Merchant
 
-GROUP_BATCH = 500
 ACK_BATCH = 2000
 
 
@@ -136,7 +135,9 @@ def process(db: Database, file_id: int) -> None:
     """Settle every group not settled yet, in the order the groups first appear in the file.
 
     Groups are settled a batch at a time, one transaction per batch (see _settle_batch): a crash
-    loses at most the batch in flight, which the next run settles again from scratch.
+    loses at most the batch in flight, which the next run settles again from scratch. A batch is
+    read and parsed before its transaction begins, so the transaction holds its locks (SQLite's
+    only writer lock above all) for the database work alone.
     """
     settings = get_settings()
     delay = settings.refunds_test_group_delay
@@ -146,35 +147,42 @@ def process(db: Database, file_id: int) -> None:
     with repository.group_connection(db) as connection:
         while True:
             with db.read() as session:  # staged rows never change: read them a batch at a time
-                batch = repository.pending_groups(session, file_id, after, GROUP_BATCH)
-                rows = repository.rows_of_groups(session, file_id, [key for key, _ in batch])
-            if not batch:
-                return
-            parsed = [
-                (key, [domain.parse_row(number, cells) for number, cells in rows[key]]) for key, _ in batch
+                pending = repository.pending_groups(session, file_id, after, per_transaction)
+                if not pending:
+                    return
+                last = pending[-1][1]
+                rows = repository.rows_of_span(session, file_id, after, last)
+            groups = [
+                (key, [domain.parse_row(number, cells) for number, cells in rows[key]])
+                for key, _ in pending
+                if rows.get(key)
             ]
-            for start in range(0, len(parsed), per_transaction):
-                with db.writer_turn():
-                    _settle_batch(connection, file_id, merchant_id, parsed[start : start + per_transaction])
-                if delay:
-                    time.sleep(delay)  # tests only: widen the window for a kill mid-file
-            after = batch[-1][1]
+            with db.writer_turn():
+                _settle_batch(connection, file_id, merchant_id, (after, last), groups)
+            if delay:
+                time.sleep(delay)  # tests only: widen the window for a kill mid-file
+            after = last
 
 
 def _settle_batch(
-    connection: Connection, file_id: int, merchant_id: int, groups: list[tuple[str, list[RefundRow]]]
+    connection: Connection,
+    file_id: int,
+    merchant_id: int,
+    span: tuple[int, int],
+    groups: list[tuple[str, list[RefundRow]]],
 ) -> None:
-    """One transaction for many groups: claim them, lock their orders, judge each group in file
-    order against what the groups before it left, apply the refunds of those that pass, and keep
-    every row's verdict. Set-based: a few statements for the whole batch, not per group."""
+    """One transaction for the groups whose first row is in the span: claim them, lock their
+    orders, judge each group in file order against what the groups before it left, apply the
+    refunds of those that pass, and keep every row's verdict. Set-based: a few statements for
+    the whole batch, not per group."""
     try:
         with connection.begin():
-            claimed = repository.claim_groups(connection, file_id, [key for key, _ in groups])
+            claimed = repository.claim_span(connection, file_id, *span)
             todo = [(key, rows) for key, rows in groups if key in claimed]
             if not todo:
                 return  # settled by another processor (or before a restart)
             names = {rows[0].merchant_order_id for _, rows in todo if _looks_up_order(rows[0])}
-            orders = repository.lock_orders(connection, merchant_id, sorted(names))
+            orders = repository.lock_orders(connection, merchant_id, names)
             used = repository.used_alt_refund_ids(
                 connection,
                 merchant_id,
@@ -185,7 +193,6 @@ def _settle_batch(
                 },
             )
             ledger = _Ledger(orders)
-            passed: list[str] = []
             failed: list[RowResult] = []
             applied: list[AppliedGroup] = []
             for key, rows in todo:
@@ -195,11 +202,10 @@ def _settle_batch(
                 results = domain.settle_group(rows, ledger.facts(order), already_applied=already)
                 if order is not None and all(r.ok for r in results):
                     applied.append(ledger.apply(order, rows))
-                    passed.append(key)
                 else:
                     failed.extend(results)
             apply_refunds(connection, file_id, merchant_id, applied, ledger)
-            repository.save_batch_verdicts(connection, file_id, passed, failed)
+            repository.save_batch_verdicts(connection, file_id, *span, failed)
     except IntegrityError:
         # Another processor applied one of these alt_refund_ids between our check and our insert
         # (it cannot while we hold the orders' locks, but the unique key is the last word): settle
@@ -269,47 +275,39 @@ def apply_refunds(
     (an event, a notification) belongs here, in the same transaction."""
     if not applied:
         return
-    now = utcnow()
     refund_ids = repository.insert_refunds(
         connection,
-        [
-            {
-                "merchant_id": merchant_id,
-                "marketplace_order_id": group.order.id,
-                "merchant_order_id": group.order.merchant_order_id,
-                "alt_refund_id": group.alt_refund_id,
-                "file_id": file_id,
-                "created_at": now,
-            }
-            for group in applied
-        ],
+        merchant_id,
+        file_id,
+        [(group.order.id, group.order.merchant_order_id, group.alt_refund_id) for group in applied],
     )
     returns = repository.open_returns_of_orders(
         connection, merchant_id, {g.order.store_order_id for g in applied if g.order.store_order_id}
     )
     lines = []
     for refund_id, group in zip(refund_ids, applied, strict=True):
+        store_order = group.order.store_order_id
         for row in group.rows:
             item = group.order.items[row.order_item_id]
             assert row.amounts is not None and row.reason is not None
-            store_order = group.order.store_order_id
+            return_id = (
+                returns.get((store_order, item.inventory_id))
+                if store_order and item.inventory_id is not None
+                else None
+            )
             lines.append(
-                {
-                    "refund_id": refund_id,
-                    "item_id": item.id,
-                    "return_id": (
-                        returns.get((store_order, item.inventory_id))
-                        if store_order and item.inventory_id is not None
-                        else None
-                    ),
-                    "row_number": row.row_number,
-                    "quantity_returned": row.quantity_returned,
-                    "quantity_refunded": row.quantity_refunded,
-                    "reason": row.reason,
-                    "feedback": row.feedback.value if row.feedback else None,
-                    "notes": row.notes,
-                    **dict(row.amounts.items()),
-                }
+                (
+                    refund_id,
+                    item.id,
+                    return_id,
+                    row.row_number,
+                    row.quantity_returned,
+                    row.quantity_refunded,
+                    row.reason,
+                    row.feedback.value if row.feedback else None,
+                    row.notes,
+                    *(amount for _, amount in row.amounts.items()),
+                )
             )
     repository.insert_lines(connection, lines)
     repository.set_refunded(connection, ledger.totals())

@@ -135,19 +135,22 @@ def header_problem(cells: Sequence[str]) -> str | None:
 
 def is_blank(cells: Sequence[str]) -> bool:
     """Spreadsheets leave empty rows (`,,,,`) below the data; they are not refunds."""
-    return all(not c.strip() for c in cells)
+    return not "".join(cells).strip()
 
 
 def padded(cells: Sequence[str]) -> list[str]:
     """The row as twelve cells, for echoing in the ack whatever its width (NULs dropped: no
     spreadsheet shows them, and the row's ErrorMessage says they were there)."""
+    if len(cells) == len(COLUMNS) and "\x00" not in "".join(cells):
+        return list(cells)  # the usual row, as it is
     cells = [c.replace("\x00", "") for c in _without_trailing_blanks(cells)]
     return [*cells[: len(COLUMNS)], *[""] * (len(COLUMNS) - len(cells))]
 
 
 def group_key(row_number: int, cells: Sequence[str]) -> str:
     """Rows refunding together share (merchant_order_id, alt_refund_id); a row naming neither is alone."""
-    cells = _without_trailing_blanks(cells)
+    if len(cells) != len(COLUMNS):
+        cells = _without_trailing_blanks(cells)
     if len(cells) != len(COLUMNS):
         return f"row:{row_number}"
     order, alt = cells[0].strip(), cells[1].strip()

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -38,7 +38,7 @@ from homeward.refunds.models import RefundFile
 from homeward.refunds.records import FileOutcome, FileRecord, FileStatus, Inbound, Source, file_record
 from homeward.tenants.models import Merchant
 
-ACK_BATCH = 2000
+ACK_BATCH = 10_000
 
 
 class AckSink(Protocol):
@@ -205,7 +205,7 @@ def _settle_batch(
                 else:
                     failed.extend(results)
             apply_refunds(connection, file_id, merchant_id, applied, ledger)
-            repository.save_batch_verdicts(connection, file_id, *span, failed)
+            repository.save_failed_verdicts(connection, file_id, failed)
     except IntegrityError:
         # Another processor applied one of these alt_refund_ids between our check and our insert
         # (it cannot while we hold the orders' locks, but the unique key is the last word): settle
@@ -236,28 +236,28 @@ class _Ledger:
     groups: each group is judged against the totals the groups before it left."""
 
     def __init__(self, orders: dict[str, repository.LockedOrder]) -> None:
-        self.items = {item.id: item for order in orders.values() for item in order.items.values()}
+        self.items = {item.id: item.facts for order in orders.values() for item in order.items.values()}
         self.touched: set[int] = set()
 
     def facts(self, order: repository.LockedOrder | None) -> OrderFacts | None:
         if order is None:
             return None
-        items = {}
-        for key, locked in order.items.items():
-            item = self.items[locked.id]
-            items[key] = ItemFacts(key, item.quantity, item.charged, item.refunded_quantity, item.refunded)
+        items = {key: self.items[locked.id] for key, locked in order.items.items()}
         return OrderFacts(order.merchant_order_id, MarketplaceOrderStatus(order.status), items)
 
     def apply(self, order: repository.LockedOrder, rows: list[RefundRow]) -> AppliedGroup:
         for row in rows:
             assert row.amounts is not None and row.quantity_refunded is not None
-            item = self.items[order.items[row.order_item_id].id]
-            self.items[item.id] = replace(
-                item,
-                refunded_quantity=item.refunded_quantity + row.quantity_refunded,
-                refunded=item.refunded + row.amounts,
+            id_ = order.items[row.order_item_id].id
+            item = self.items[id_]
+            self.items[id_] = ItemFacts(
+                item.order_item_id,
+                item.quantity,
+                item.charged,
+                item.refunded_quantity + row.quantity_refunded,
+                item.refunded + row.amounts,
             )
-            self.touched.add(item.id)
+            self.touched.add(id_)
         return AppliedGroup(order, rows[0].alt_refund_id, rows)
 
     def totals(self) -> list[tuple[int, int, Amounts]]:

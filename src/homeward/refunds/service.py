@@ -178,6 +178,9 @@ def _settle_batch(
     try:
         with connection.begin():
             claimed = repository.claim_span(connection, file_id, *span)
+            if not claimed <= {key for key, _ in groups}:
+                # A claimed group without its rows here would read as passed (see repository._VERDICT).
+                raise RuntimeError(f"refund file {file_id}: groups of rows {span} changed while read")
             todo = [(key, rows) for key, rows in groups if key in claimed]
             if not todo:
                 return  # settled by another processor (or before a restart)

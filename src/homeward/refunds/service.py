@@ -4,8 +4,10 @@ A file goes through four steps, each safe to repeat after a crash:
 
 1. receive: the rows are staged in one transaction (or the file is recorded as unreadable). The
    same upload arriving again while unfinished resumes that file instead of starting another.
-2. process: one transaction per (merchant_order_id, alt_refund_id) group applies the refund and
-   stores each row's verdict; a group already settled is skipped, so a restart never applies twice.
+2. process: the (merchant_order_id, alt_refund_id) groups are settled thousands per transaction
+   (HOMEWARD_REFUNDS_GROUPS_PER_TRANSACTION), with a few set-based statements each: the groups are
+   claimed in the transaction that applies their refunds and stores the failed rows' verdicts, so a
+   restart resumes at the first unsettled group and never applies anything twice.
 3. the ack is written from the stored verdicts and handed to the door's sink (a folder, an FTP
    site, an HTTP response).
 4. the file is marked done, only after the sink took the ack.

@@ -40,7 +40,7 @@ from homeward.refunds.models import RefundFile
 from homeward.refunds.records import FileOutcome, FileRecord, FileStatus, Inbound, Source, file_record
 from homeward.tenants.models import Merchant
 
-ACK_BATCH = 10_000
+ACK_BATCH = 5_000
 
 
 class AckSink(Protocol):

@@ -7,6 +7,9 @@ compared with Python's `csv` module merely reading the same file in the same run
 The server's peak RSS (VmHWM) after the small file and after the large one shows whether memory
 stays flat in file size (goal: grows by at most 25 MB).
 
+While the large file is being processed, another merchant uploads a 10-row file: its upload-to-ack
+time, next to the large file's, shows whether one merchant's big file holds up another's acks.
+
 HOMEWARD_BENCH_REFUND_ROWS changes the large file's size (default 100000).
 """
 
@@ -20,6 +23,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -31,7 +35,7 @@ from sqlalchemy import func, select
 from bench.databases import postgres_database, sqlite_database
 from bench.server import Server, free_port
 from homeward.db import Database, make_engine
-from homeward.demo.data import load
+from homeward.demo.data import OTHER_MERCHANT, load
 from homeward.ftp_accounts.service import add_account
 from homeward.marketplace.models import MarketplaceOrder, MarketplaceOrderItem
 from homeward.refunds.domain import COLUMNS
@@ -41,6 +45,8 @@ ROWS = int(os.environ.get("HOMEWARD_BENCH_REFUND_ROWS", "100000"))
 RSS_GROWTH_GOAL_MB = 25.0
 RATE_GOALS = {"sqlite": 20_000.0, "postgresql": 10_000.0}  # rows/s, upload to ack, 100,000 rows
 BATCH = 5_000
+OTHER_ROWS = 10  # another merchant's file, uploaded OTHER_AFTER seconds into the large one
+OTHER_AFTER = 3.0
 # Each order line: 2 units; a refund of one unit is exactly half of every amount (a full refund).
 LINE = {"principal": "20.00", "tax": "1.60", "shipping_cost": "4.00", "shipping_tax": "0.32"}
 ONE_UNIT = {"principal": "10.00", "tax": "0.80", "shipping_cost": "2.00", "shipping_tax": "0.16"}
@@ -181,8 +187,11 @@ def run(backend: str, url: str) -> Iterator[Figure]:
         first = (session.scalar(select(func.count()).select_from(MarketplaceOrder)) or 0) + 1
     progress(f"{backend}: seeding {(small + ROWS) // 2:,} marketplace orders for refund files")
     seed_orders(url, first, (small + ROWS) // 2 + 1)
+    other_first = first + (small + ROWS) // 2 + 2
+    seed_orders(url, other_first, OTHER_ROWS // 2 + 1, merchant_id=OTHER_MERCHANT)
     user = f"bench-{int(time.time())}"
     password = add_account(db, 1, user).password
+    other_user, other_password = f"{user}-other", add_account(db, OTHER_MERCHANT, f"{user}-other").password
     with tempfile.TemporaryDirectory(prefix="homeward-bench-refunds-") as scratch:
         folder = Path(scratch)
         small_file, large_file = (
@@ -191,6 +200,9 @@ def run(backend: str, url: str) -> Iterator[Figure]:
         )
         write_file(small_file, first, small)
         write_file(large_file, first + small // 2 + 1, ROWS)
+        other_file = folder / "other" / "JET_REFUND_010126091600.csv"
+        other_file.parent.mkdir()
+        write_file(other_file, other_first, OTHER_ROWS)
         csv_rate = csv_read_rate(large_file)
         file_mb = large_file.stat().st_size / 1e6
         with ftp_server(url, folder / "ftp") as server:
@@ -199,11 +211,19 @@ def run(backend: str, url: str) -> Iterator[Figure]:
             small_seconds, small_ok, _ = upload_until_ack(server, user, password, small_file)
             small_peak_mb = server.status_kb("VmHWM") / 1024
             progress(f"{backend}: {ROWS:,}-row refund file over FTP")
-            seconds, rows_ok, rows_failed = upload_until_ack(server, user, password, large_file)
+            large: dict[str, tuple[float, int, int]] = {}
+            uploading = threading.Thread(
+                target=lambda: large.update(done=upload_until_ack(server, user, password, large_file))
+            )
+            uploading.start()
+            time.sleep(OTHER_AFTER)  # the large file is uploaded and being processed by now
+            other_seconds, other_ok, _ = upload_until_ack(server, other_user, other_password, other_file)
+            uploading.join()
+            seconds, rows_ok, rows_failed = large["done"]
             large_peak_mb = server.status_kb("VmHWM") / 1024
     growth = large_peak_mb - small_peak_mb
     rate = ROWS / seconds
-    all_true = rows_ok == ROWS and small_ok == small
+    all_true = rows_ok == ROWS and small_ok == small and other_ok == OTHER_ROWS
     yield {
         "bench": "refund_file",
         "backend": backend,
@@ -220,6 +240,11 @@ def run(backend: str, url: str) -> Iterator[Figure]:
             "rows": small,
             "seconds_upload_to_ack": round(small_seconds, 2),
             "rows_per_s": round(small / small_seconds, 1),
+        },
+        "other_merchant_file": {
+            "rows": OTHER_ROWS,
+            "uploaded_after_s": OTHER_AFTER,
+            "seconds_upload_to_ack": round(other_seconds, 2),
         },
         "server_peak_rss_mb": {
             "startup": round(startup_mb, 1),

@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     # Key that encrypts webhook and integration secrets at rest (any text; unset: stored as given).
     secret_key: str | None = None
     # Refund groups settled per transaction (set-based); a crash redoes at most one batch.
-    refunds_groups_per_transaction: int = 500
+    refunds_groups_per_transaction: int = 2000
 
 
 @lru_cache

@@ -11,8 +11,8 @@ refunds need a refund_feedback.
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import json
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -135,25 +135,29 @@ def header_problem(cells: Sequence[str]) -> str | None:
 
 def is_blank(cells: Sequence[str]) -> bool:
     """Spreadsheets leave empty rows (`,,,,`) below the data; they are not refunds."""
-    return all(not c.strip() for c in cells)
+    return not "".join(cells).strip()
 
 
 def padded(cells: Sequence[str]) -> list[str]:
     """The row as twelve cells, for echoing in the ack whatever its width (NULs dropped: no
     spreadsheet shows them, and the row's ErrorMessage says they were there)."""
+    if len(cells) == len(COLUMNS) and "\x00" not in "".join(cells):
+        return list(cells)  # the usual row, as it is
     cells = [c.replace("\x00", "") for c in _without_trailing_blanks(cells)]
     return [*cells[: len(COLUMNS)], *[""] * (len(COLUMNS) - len(cells))]
 
 
 def group_key(row_number: int, cells: Sequence[str]) -> str:
     """Rows refunding together share (merchant_order_id, alt_refund_id); a row naming neither is alone."""
-    cells = _without_trailing_blanks(cells)
+    if len(cells) != len(COLUMNS):
+        cells = _without_trailing_blanks(cells)
     if len(cells) != len(COLUMNS):
         return f"row:{row_number}"
     order, alt = cells[0].strip(), cells[1].strip()
     if not order or not alt or len(order) > ID_MAX or len(alt) > ID_MAX:
         return f"row:{row_number}"
-    return hashlib.sha256(json.dumps([order, alt], ensure_ascii=False).encode()).hexdigest()[:40]
+    # The length prefix keeps ("ab", "c") and ("a", "bc") apart.
+    return hashlib.sha256(f"{len(order)}:{order}{alt}".encode(errors="surrogatepass")).hexdigest()[:40]
 
 
 def _without_trailing_blanks(cells: Sequence[str]) -> list[str]:
@@ -188,48 +192,60 @@ class RefundRow:
 
 
 def parse_row(row_number: int, raw: Sequence[str]) -> RefundRow:
-    """Read one row and check every rule that needs nothing but the row itself."""
-    cells = _without_trailing_blanks(raw)
+    """Read one row and check every rule that needs nothing but the row itself.
+
+    Runs for every row of every file (100,000-row files are usual), so it is kept lean: values
+    that repeat from row to row (amounts, reasons) are read once (see _money_value).
+    """
+    cells = raw if len(raw) == len(COLUMNS) else _without_trailing_blanks(raw)
     if len(cells) != len(COLUMNS):
         error = FieldError("columns", f"row has {len(cells)} columns, expected {len(COLUMNS)}")
         return RefundRow(row_number, "", "", "", None, None, None, None, None, None, (error,))
     errors: list[FieldError] = []
-    values = dict(zip(COLUMNS, (c.strip() for c in cells), strict=True))
-    for name, value in values.items():
-        if "\x00" in value:
-            errors.append(FieldError(name, "must not contain NUL characters"))
-            values[name] = value.replace("\x00", "")
-    for name in ("merchant_order_id", "alt_refund_id", "order_item_id"):
-        errors.extend(_identifier(name, values[name]))
-    returned = _quantity("total_quantity_returned", values["total_quantity_returned"], errors)
-    refunded = _quantity("order_return_refund_qty", values["order_return_refund_qty"], errors)
+    values = [c.strip() for c in cells]
+    if "\x00" in "".join(values):
+        for index, value in enumerate(values):
+            if "\x00" in value:
+                errors.append(FieldError(COLUMNS[index], "must not contain NUL characters"))
+                values[index] = value.replace("\x00", "")
+    (order, alt, item, returned_text, refunded_text, reason_text, feedback_text, notes) = values[:8]
+    for name, value in (("merchant_order_id", order), ("alt_refund_id", alt), ("order_item_id", item)):
+        if not value or len(value) > ID_MAX:
+            errors.extend(_identifier(name, value))
+    returned = _quantity("total_quantity_returned", returned_text, errors)
+    refunded = _quantity("order_return_refund_qty", refunded_text, errors)
     if returned is not None and refunded is not None and refunded > returned:
         errors.append(
             FieldError("order_return_refund_qty", f"{refunded} exceeds total_quantity_returned ({returned})")
         )
-    reason = _reason(values["refund_reason"], errors)
-    feedback = _feedback(values["refund_feedback"], errors)
-    notes = values["notes"] or None
-    if notes is not None and len(notes) > NOTES_MAX:
+    reason = _reason(reason_text, errors)
+    feedback = _feedback(feedback_text, errors) if feedback_text else None
+    if len(notes) > NOTES_MAX:
         errors.append(FieldError("notes", f"must be at most {NOTES_MAX} characters"))
-    if feedback is RefundFeedback.OTHER and notes is None:
+    if feedback is RefundFeedback.OTHER and not notes:
         errors.append(FieldError("notes", "is required when refund_feedback is 'other'"))
-    parts = [_amount(name, values[name], errors) for name in Amounts.FIELDS]
-    amounts = Amounts(*parts) if all(p is not None for p in parts) else None  # type: ignore[arg-type]
+    parts = []
+    for name, value in zip(Amounts.FIELDS, values[8:], strict=True):
+        amount = _money_value(value)
+        if isinstance(amount, str):
+            errors.append(FieldError(name, amount))
+        else:
+            parts.append(amount)
+    amounts = Amounts(*parts) if len(parts) == len(Amounts.FIELDS) else None
     if amounts is not None and refunded == 0 and amounts.total == 0:
         errors.append(
             FieldError("order_return_refund_qty", "the row refunds nothing (no units and every amount 0)")
         )
     return RefundRow(
         row_number=row_number,
-        merchant_order_id=values["merchant_order_id"],
-        alt_refund_id=values["alt_refund_id"],
-        order_item_id=values["order_item_id"],
+        merchant_order_id=order,
+        alt_refund_id=alt,
+        order_item_id=item,
         quantity_returned=returned,
         quantity_refunded=refunded,
         reason=reason,
         feedback=feedback,
-        notes=notes,
+        notes=notes or None,
         amounts=amounts,
         errors=tuple(errors),
     )
@@ -244,6 +260,8 @@ def _identifier(name: str, value: str) -> list[FieldError]:
 
 
 def _quantity(name: str, value: str, errors: list[FieldError]) -> int | None:
+    if value.isascii() and value.isdigit() and len(value) <= 7 and int(value) <= QUANTITY_MAX:
+        return int(value)  # the usual case, without the checks below
     if not value:
         errors.append(FieldError(name, "is required"))
     elif value.startswith("-") and _WHOLE.match(value[1:]):
@@ -257,43 +275,41 @@ def _quantity(name: str, value: str, errors: list[FieldError]) -> int | None:
     return None
 
 
-def _amount(name: str, value: str, errors: list[FieldError]) -> Decimal | None:
-    """Blank means 0 (a spreadsheet cell left empty); otherwise 0 or more, at most two decimals."""
+@functools.lru_cache(maxsize=4096)
+def _money_value(value: str) -> Decimal | str:
+    """An amount cell as money, or why it is not one. Blank means 0 (a spreadsheet cell left
+    empty); otherwise 0 or more, at most two decimals. Cached: a file repeats its prices."""
     if not value:
         return to_money(0)
     negative = value.startswith("-") and bool(_AMOUNT.match(value[1:]))
     if negative or not _AMOUNT.match(value):
-        why = (
+        return (
             f"must be 0 or more, got {value}"
             if negative
             else f"must be an amount like 12.34, got '{value[:40]}'"
         )
-        errors.append(FieldError(name, why))
-        return None
     try:
         amount = Decimal(value)
     except InvalidOperation:  # pragma: no cover - the pattern admits only plain decimals
-        errors.append(FieldError(name, f"must be an amount like 12.34, got '{value[:40]}'"))
-        return None
+        return f"must be an amount like 12.34, got '{value[:40]}'"
     if amount != amount.quantize(Decimal("0.01")):
-        errors.append(FieldError(name, f"must have at most two decimal places, got {value}"))
-        return None
+        return f"must have at most two decimal places, got {value}"
     if amount > AMOUNT_MAX:
-        errors.append(FieldError(name, f"must be at most {AMOUNT_MAX}"))
-        return None
+        return f"must be at most {AMOUNT_MAX}"
     return to_money(amount)
 
 
 def _reason(value: str, errors: list[FieldError]) -> str | None:
+    reason = _REASON_BY_KEY.get(value.lower())
+    if reason is not None:
+        return reason
     if not value:
         errors.append(FieldError("refund_reason", "is required"))
-        return None
-    reason = _REASON_BY_KEY.get(value.lower())
-    if reason is None:
+    else:
         errors.append(
             FieldError("refund_reason", f"'{value[:80]}' is not one of the 19 refund reasons Jet accepts")
         )
-    return reason
+    return None
 
 
 def _feedback(value: str, errors: list[FieldError]) -> RefundFeedback | None:

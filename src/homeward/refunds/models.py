@@ -67,7 +67,8 @@ class RefundFileRow(Base):
     row_number: Mapped[int] = mapped_column(Integer, primary_key=True)
     group_key: Mapped[str] = mapped_column(String(64))
     cells: Mapped[str] = mapped_column(Text)  # the row as read, a JSON list, echoed in the ack
-    ok: Mapped[bool | None] = mapped_column(Boolean, default=None)  # None until its group is settled
+    # False: the row failed (error says why). A row of a settled group that did not fail passed.
+    ok: Mapped[bool | None] = mapped_column(Boolean, default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)
 
 

@@ -4,8 +4,10 @@ A file goes through four steps, each safe to repeat after a crash:
 
 1. receive: the rows are staged in one transaction (or the file is recorded as unreadable). The
    same upload arriving again while unfinished resumes that file instead of starting another.
-2. process: one transaction per (merchant_order_id, alt_refund_id) group applies the refund and
-   stores each row's verdict; a group already settled is skipped, so a restart never applies twice.
+2. process: the (merchant_order_id, alt_refund_id) groups are settled thousands per transaction
+   (HOMEWARD_REFUNDS_GROUPS_PER_TRANSACTION), with a few set-based statements each: the groups are
+   claimed in the transaction that applies their refunds and stores the failed rows' verdicts, so a
+   restart resumes at the first unsettled group and never applies anything twice.
 3. the ack is written from the stored verdicts and handed to the door's sink (a folder, an FTP
    site, an HTTP response).
 4. the file is marked done, only after the sink took the ack.
@@ -16,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -38,8 +40,7 @@ from homeward.refunds.models import RefundFile
 from homeward.refunds.records import FileOutcome, FileRecord, FileStatus, Inbound, Source, file_record
 from homeward.tenants.models import Merchant
 
-GROUP_BATCH = 500
-ACK_BATCH = 2000
+ACK_BATCH = 5_000
 
 
 class AckSink(Protocol):
@@ -136,7 +137,9 @@ def process(db: Database, file_id: int) -> None:
     """Settle every group not settled yet, in the order the groups first appear in the file.
 
     Groups are settled a batch at a time, one transaction per batch (see _settle_batch): a crash
-    loses at most the batch in flight, which the next run settles again from scratch.
+    loses at most the batch in flight, which the next run settles again from scratch. A batch is
+    read and parsed before its transaction begins, so the transaction holds its locks (SQLite's
+    only writer lock above all) for the database work alone.
     """
     settings = get_settings()
     delay = settings.refunds_test_group_delay
@@ -146,35 +149,45 @@ def process(db: Database, file_id: int) -> None:
     with repository.group_connection(db) as connection:
         while True:
             with db.read() as session:  # staged rows never change: read them a batch at a time
-                batch = repository.pending_groups(session, file_id, after, GROUP_BATCH)
-                rows = repository.rows_of_groups(session, file_id, [key for key, _ in batch])
-            if not batch:
-                return
-            parsed = [
-                (key, [domain.parse_row(number, cells) for number, cells in rows[key]]) for key, _ in batch
+                pending = repository.pending_groups(session, file_id, after, per_transaction)
+                if not pending:
+                    return
+                last = pending[-1][1]
+                rows = repository.rows_of_span(session, file_id, after, last)
+            groups = [
+                (key, [domain.parse_row(number, cells) for number, cells in rows[key]])
+                for key, _ in pending
+                if rows.get(key)
             ]
-            for start in range(0, len(parsed), per_transaction):
-                with db.writer_turn():
-                    _settle_batch(connection, file_id, merchant_id, parsed[start : start + per_transaction])
-                if delay:
-                    time.sleep(delay)  # tests only: widen the window for a kill mid-file
-            after = batch[-1][1]
+            with db.writer_turn():
+                _settle_batch(connection, file_id, merchant_id, (after, last), groups)
+            if delay:
+                time.sleep(delay)  # tests only: widen the window for a kill mid-file
+            after = last
 
 
 def _settle_batch(
-    connection: Connection, file_id: int, merchant_id: int, groups: list[tuple[str, list[RefundRow]]]
+    connection: Connection,
+    file_id: int,
+    merchant_id: int,
+    span: tuple[int, int],
+    groups: list[tuple[str, list[RefundRow]]],
 ) -> None:
-    """One transaction for many groups: claim them, lock their orders, judge each group in file
-    order against what the groups before it left, apply the refunds of those that pass, and keep
-    every row's verdict. Set-based: a few statements for the whole batch, not per group."""
+    """One transaction for the groups whose first row is in the span: claim them, lock their
+    orders, judge each group in file order against what the groups before it left, apply the
+    refunds of those that pass, and keep every row's verdict. Set-based: a few statements for
+    the whole batch, not per group."""
     try:
         with connection.begin():
-            claimed = repository.claim_groups(connection, file_id, [key for key, _ in groups])
+            claimed = repository.claim_span(connection, file_id, *span)
+            if not claimed <= {key for key, _ in groups}:
+                # A claimed group without its rows here would read as passed (see repository._VERDICT).
+                raise RuntimeError(f"refund file {file_id}: groups of rows {span} changed while read")
             todo = [(key, rows) for key, rows in groups if key in claimed]
             if not todo:
                 return  # settled by another processor (or before a restart)
             names = {rows[0].merchant_order_id for _, rows in todo if _looks_up_order(rows[0])}
-            orders = repository.lock_orders(connection, merchant_id, sorted(names))
+            orders = repository.lock_orders(connection, merchant_id, names)
             used = repository.used_alt_refund_ids(
                 connection,
                 merchant_id,
@@ -185,7 +198,6 @@ def _settle_batch(
                 },
             )
             ledger = _Ledger(orders)
-            passed: list[str] = []
             failed: list[RowResult] = []
             applied: list[AppliedGroup] = []
             for key, rows in todo:
@@ -195,11 +207,10 @@ def _settle_batch(
                 results = domain.settle_group(rows, ledger.facts(order), already_applied=already)
                 if order is not None and all(r.ok for r in results):
                     applied.append(ledger.apply(order, rows))
-                    passed.append(key)
                 else:
                     failed.extend(results)
             apply_refunds(connection, file_id, merchant_id, applied, ledger)
-            repository.save_batch_verdicts(connection, file_id, passed, failed)
+            repository.save_failed_verdicts(connection, file_id, failed)
     except IntegrityError:
         # Another processor applied one of these alt_refund_ids between our check and our insert
         # (it cannot while we hold the orders' locks, but the unique key is the last word): settle
@@ -230,28 +241,28 @@ class _Ledger:
     groups: each group is judged against the totals the groups before it left."""
 
     def __init__(self, orders: dict[str, repository.LockedOrder]) -> None:
-        self.items = {item.id: item for order in orders.values() for item in order.items.values()}
+        self.items = {item.id: item.facts for order in orders.values() for item in order.items.values()}
         self.touched: set[int] = set()
 
     def facts(self, order: repository.LockedOrder | None) -> OrderFacts | None:
         if order is None:
             return None
-        items = {}
-        for key, locked in order.items.items():
-            item = self.items[locked.id]
-            items[key] = ItemFacts(key, item.quantity, item.charged, item.refunded_quantity, item.refunded)
+        items = {key: self.items[locked.id] for key, locked in order.items.items()}
         return OrderFacts(order.merchant_order_id, MarketplaceOrderStatus(order.status), items)
 
     def apply(self, order: repository.LockedOrder, rows: list[RefundRow]) -> AppliedGroup:
         for row in rows:
             assert row.amounts is not None and row.quantity_refunded is not None
-            item = self.items[order.items[row.order_item_id].id]
-            self.items[item.id] = replace(
-                item,
-                refunded_quantity=item.refunded_quantity + row.quantity_refunded,
-                refunded=item.refunded + row.amounts,
+            id_ = order.items[row.order_item_id].id
+            item = self.items[id_]
+            self.items[id_] = ItemFacts(
+                item.order_item_id,
+                item.quantity,
+                item.charged,
+                item.refunded_quantity + row.quantity_refunded,
+                item.refunded + row.amounts,
             )
-            self.touched.add(item.id)
+            self.touched.add(id_)
         return AppliedGroup(order, rows[0].alt_refund_id, rows)
 
     def totals(self) -> list[tuple[int, int, Amounts]]:
@@ -269,47 +280,39 @@ def apply_refunds(
     (an event, a notification) belongs here, in the same transaction."""
     if not applied:
         return
-    now = utcnow()
     refund_ids = repository.insert_refunds(
         connection,
-        [
-            {
-                "merchant_id": merchant_id,
-                "marketplace_order_id": group.order.id,
-                "merchant_order_id": group.order.merchant_order_id,
-                "alt_refund_id": group.alt_refund_id,
-                "file_id": file_id,
-                "created_at": now,
-            }
-            for group in applied
-        ],
+        merchant_id,
+        file_id,
+        [(group.order.id, group.order.merchant_order_id, group.alt_refund_id) for group in applied],
     )
     returns = repository.open_returns_of_orders(
         connection, merchant_id, {g.order.store_order_id for g in applied if g.order.store_order_id}
     )
     lines = []
     for refund_id, group in zip(refund_ids, applied, strict=True):
+        store_order = group.order.store_order_id
         for row in group.rows:
             item = group.order.items[row.order_item_id]
             assert row.amounts is not None and row.reason is not None
-            store_order = group.order.store_order_id
+            return_id = (
+                returns.get((store_order, item.inventory_id))
+                if store_order and item.inventory_id is not None
+                else None
+            )
             lines.append(
-                {
-                    "refund_id": refund_id,
-                    "item_id": item.id,
-                    "return_id": (
-                        returns.get((store_order, item.inventory_id))
-                        if store_order and item.inventory_id is not None
-                        else None
-                    ),
-                    "row_number": row.row_number,
-                    "quantity_returned": row.quantity_returned,
-                    "quantity_refunded": row.quantity_refunded,
-                    "reason": row.reason,
-                    "feedback": row.feedback.value if row.feedback else None,
-                    "notes": row.notes,
-                    **dict(row.amounts.items()),
-                }
+                (
+                    refund_id,
+                    item.id,
+                    return_id,
+                    row.row_number,
+                    row.quantity_returned,
+                    row.quantity_refunded,
+                    row.reason,
+                    row.feedback.value if row.feedback else None,
+                    row.notes,
+                    *(amount for _, amount in row.amounts.items()),
+                )
             )
     repository.insert_lines(connection, lines)
     repository.set_refunded(connection, ledger.totals())

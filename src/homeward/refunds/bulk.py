@@ -1,0 +1,132 @@
+"""Driver-level bulk writes for refund files: tens of thousands of rows per statement.
+
+At these sizes SQLAlchemy's per-row parameter handling costs more than the database's own work,
+so these few statements go straight to the driver, in the caller's transaction: PostgreSQL gets
+COPY and array parameters (one round trip whatever the count), SQLite `executemany` (in-process,
+no round trips). Values arrive as Python values; money is Decimal (SQLite stores it as text, like
+`homeward.kit.orm.Money`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, cast
+
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import DBAPIError
+
+Row = Sequence[Any]
+
+
+def is_postgres(connection: Connection) -> bool:
+    return bool(connection.dialect.name == "postgresql")
+
+
+def money(connection: Connection) -> Callable[[Decimal], Any]:
+    """How a Decimal amount is bound on this backend (SQLite keeps money as exact text)."""
+    return (lambda amount: amount) if is_postgres(connection) else str
+
+
+def timestamp(connection: Connection, value: datetime) -> Any:
+    """How an aware UTC datetime is bound (SQLite keeps it naive, as UTCDateTime does)."""
+    if is_postgres(connection):
+        return value
+    return value.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def new_ids(connection: Connection, table: str, count: int) -> list[int]:
+    """`count` fresh ids for rows about to be inserted with them (so no RETURNING is needed).
+
+    PostgreSQL draws them from the table's sequence; a SQLite write transaction holds the only
+    writer lock, so the ids after the highest one are ours until it commits.
+    """
+    if is_postgres(connection):
+        query = text(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, :n)")
+        return sorted(int(id_) for (id_,) in connection.execute(query, {"n": count}))
+    start = int(connection.execute(text(f"SELECT coalesce(max(id), 0) FROM {table}")).scalar_one())
+    return list(range(start + 1, start + 1 + count))
+
+
+@contextmanager
+def _wrapped(connection: Connection, statement: str) -> Iterator[None]:
+    """Driver errors raised as SQLAlchemy's (IntegrityError above all), as Core would raise them."""
+    dbapi = connection.dialect.dbapi
+    assert dbapi is not None
+    try:
+        yield
+    except dbapi.Error as exc:
+        raise DBAPIError.instance(statement, None, exc, dbapi.Error) from exc
+
+
+def insert(connection: Connection, table: str, columns: Sequence[str], rows: Iterable[Row]) -> int:
+    """Insert rows (streamed: an iterator is never held whole); returns how many."""
+    count = 0
+
+    def counted() -> Iterator[Row]:
+        nonlocal count
+        for row in rows:
+            count += 1
+            yield row
+
+    names = ", ".join(columns)
+    cursor: Any = cast(Any, connection.connection).cursor()
+    try:
+        if is_postgres(connection):
+            statement = f"COPY {table} ({names}) FROM STDIN"
+            with _wrapped(connection, statement), cursor.copy(statement) as copy:
+                for row in counted():
+                    copy.write_row(row)
+        else:
+            statement = f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})"
+            with _wrapped(connection, statement):
+                cursor.executemany(statement, counted())
+    finally:
+        cursor.close()
+    return count
+
+
+def update(
+    connection: Connection,
+    table: str,
+    set_columns: Sequence[tuple[str, str]],
+    key: Sequence[tuple[str, str]],
+    rows: Sequence[Row],
+    *,
+    fixed: Sequence[tuple[str, Any]] = (),
+) -> None:
+    """UPDATE table SET column = value ... WHERE key = value ..., for many rows in one go.
+
+    `set_columns` and `key` are (column, PostgreSQL array type) pairs; each row holds the key's
+    values then the new values. `fixed` adds conditions with the same value for every row.
+    """
+    if not rows:
+        return
+    cursor: Any = cast(Any, connection.connection).cursor()
+    try:
+        if is_postgres(connection):
+            named = [*key, *set_columns]
+            arrays = ", ".join(f"%s::{kind}[]" for _, kind in named)
+            assignments = ", ".join(f"{name} = v.{name}" for name, _ in set_columns)
+            conditions = " AND ".join(
+                [*(f"t.{name} = v.{name}" for name, _ in key), *(f"t.{name} = %s" for name, _ in fixed)]
+            )
+            statement = (
+                f"UPDATE {table} AS t SET {assignments} "
+                f"FROM unnest({arrays}) AS v({', '.join(name for name, _ in named)}) WHERE {conditions}"
+            )
+            columns = [list(column) for column in zip(*rows, strict=True)]
+            with _wrapped(connection, statement):
+                cursor.execute(statement, [*columns, *(value for _, value in fixed)])
+        else:
+            assignments = ", ".join(f"{name} = ?" for name, _ in set_columns)
+            conditions = " AND ".join(f"{name} = ?" for name, _ in [*key, *fixed])
+            statement = f"UPDATE {table} SET {assignments} WHERE {conditions}"
+            width = len(key)
+            extra = tuple(value for _, value in fixed)
+            with _wrapped(connection, statement):
+                cursor.executemany(statement, ((*row[width:], *row[:width], *extra) for row in rows))
+    finally:
+        cursor.close()

@@ -19,21 +19,23 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 import pydantic_core
-from sqlalchemy import Table, bindparam, func, insert, select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 from standardwebhooks.webhooks import Webhook
 
 from homeward.config import Settings, get_settings
 from homeward.db import Database
+from homeward.events import ledger
 from homeward.events.domain import DeliveryStatus, RetryPolicy, SubscriptionStatus, is_success
-from homeward.events.models import OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookSubscription
+from homeward.events.ledger import NewDelivery
+from homeward.events.models import OutboxEvent, WebhookSubscription
+from homeward.events.retention import PRUNE_BATCH, cutoff, prune_batch
 from homeward.events.transport import Outcome, Sender
 from homeward.idempotency.service import purge_expired
 from homeward.kit.clock import utcnow
-from homeward.kit.orm import in_ids
 from homeward.kit.sealed import unseal
 
 log = logging.getLogger("homeward.worker")
@@ -42,9 +44,8 @@ log = logging.getLogger("homeward.worker")
 # with `id`, `merchant_id`, `return_id` and `refund_id`.
 Renderer = Callable[[Session, list[Any]], dict[int, Any]]
 
+HOUSEKEEPING_EVERY = 3600.0  # seconds
 _ASYNC_COMMIT = text("SET LOCAL synchronous_commit = off")
-_OUTBOX = cast(Table, OutboxEvent.__table__)
-_DELIVERIES = cast(Table, WebhookDelivery.__table__)
 
 
 @dataclass(frozen=True)
@@ -116,8 +117,8 @@ class Worker:
             data = self.render(session, wanted) if wanted else {}
             now = utcnow()
             lease = now + timedelta(seconds=self.settings.webhook_lease_seconds)
-            rendered: list[dict[str, Any]] = []
-            deliveries: list[dict[str, Any]] = []
+            payloads: dict[int, str | None] = {e.id: None for e in events}
+            deliveries: list[NewDelivery] = []
             jobs: list[_Job] = []
             for event in wanted:
                 if event.id not in data:
@@ -125,19 +126,9 @@ class Worker:
                 payload = pydantic_core.to_json(
                     {"type": event.topic, "timestamp": event.occurred_at, "data": data[event.id]}
                 ).decode()
-                rendered.append({"b_id": event.id, "b_payload": payload})
+                payloads[event.id] = payload
                 for subscriber in subscribers[(event.merchant_id, event.topic)]:
-                    deliveries.append(
-                        {
-                            "event_id": event.id,
-                            "subscription_id": subscriber.id,
-                            "status": DeliveryStatus.PENDING.value,
-                            "attempts": 1,
-                            "first_attempt_at": now,
-                            "next_attempt_at": lease,
-                            "claim": claim,
-                        }
-                    )
+                    deliveries.append(NewDelivery(event.id, subscriber.id))
                     jobs.append(
                         _Job(
                             0,
@@ -151,24 +142,8 @@ class Worker:
                             subscriber.secret,
                         )
                     )
-            table = _OUTBOX
-            session.execute(
-                update(table).where(in_ids(table.c.id, self.dialect)).values(dispatched=True),
-                {"ids": [e.id for e in events]},
-            )
-            if rendered:
-                session.execute(
-                    update(table)
-                    .where(table.c.id == bindparam("b_id"))
-                    .values(payload=bindparam("b_payload")),
-                    rendered,
-                )
-            if deliveries:
-                ids = session.scalars(
-                    insert(WebhookDelivery).returning(WebhookDelivery.id, sort_by_parameter_order=True),
-                    deliveries,
-                ).all()
-                jobs = [replace(job, delivery_id=i) for job, i in zip(jobs, ids, strict=True)]
+            ids = ledger.fan_out(session, payloads, deliveries, claim=claim, now=now, lease=lease)
+            jobs = [replace(job, delivery_id=i) for job, i in zip(jobs, ids, strict=True)]
         if jobs:
             self._send_and_record(claim, jobs)
         return len(events)
@@ -254,129 +229,57 @@ class Worker:
 
     def _claim(self, claim: str, batch: int) -> list[_Job]:
         now = utcnow()
+        lease = now + timedelta(seconds=self.settings.webhook_lease_seconds)
         with self.db.write() as session:
             self._relaxed(session)
-            rows = session.execute(
-                select(
-                    WebhookDelivery.id,
-                    WebhookDelivery.subscription_id,
-                    WebhookDelivery.attempts,
-                    WebhookDelivery.first_attempt_at,
-                    OutboxEvent.event_id,
-                    OutboxEvent.return_id,
-                    OutboxEvent.refund_id,
-                    OutboxEvent.payload,
-                    WebhookSubscription.url,
-                    WebhookSubscription.secret,
-                )
-                .join(OutboxEvent, OutboxEvent.id == WebhookDelivery.event_id)
-                .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
-                .where(
-                    WebhookDelivery.status == DeliveryStatus.PENDING.value,
-                    WebhookDelivery.next_attempt_at <= now,
-                )
-                .order_by(WebhookDelivery.id)
-                .limit(batch)
-                .with_for_update(skip_locked=True, of=WebhookDelivery)
-            ).all()
-            if not rows:
-                return []
-            session.execute(
-                update(WebhookDelivery)
-                .where(in_ids(WebhookDelivery.id, self.dialect))
-                .values(
-                    claim=claim,
-                    attempts=WebhookDelivery.attempts + 1,
-                    next_attempt_at=now + timedelta(seconds=self.settings.webhook_lease_seconds),
-                    first_attempt_at=func.coalesce(WebhookDelivery.first_attempt_at, now),
-                ),
-                {"ids": [r.id for r in rows]},
+            rows = ledger.claim_due(session, claim=claim, now=now, lease=lease, batch=batch)
+        secrets: dict[str, str] = {}
+        return [
+            _Job(
+                delivery_id=r.id,
+                subscription_id=r.subscription_id,
+                attempt=r.attempts,
+                first_attempt_at=r.first_attempt_at or now,
+                event_id=r.event_id,
+                subject=(r.return_id, r.refund_id),
+                payload=r.payload or "",
+                url=r.url,
+                secret=secrets.setdefault(r.secret, unseal(r.secret)),
             )
-            secrets: dict[str, str] = {}
-            return [
-                _Job(
-                    delivery_id=r.id,
-                    subscription_id=r.subscription_id,
-                    attempt=r.attempts + 1,
-                    first_attempt_at=r.first_attempt_at or now,
-                    event_id=r.event_id,
-                    subject=(r.return_id, r.refund_id),
-                    payload=r.payload or "",
-                    url=r.url,
-                    secret=secrets.setdefault(r.secret, unseal(r.secret)),
-                )
-                for r in rows
-            ]
+            for r in sorted(rows, key=lambda r: int(r.id))
+        ]
 
     def _record(self, claim: str, outcomes: list[tuple[_Job, Outcome, datetime]]) -> None:
         now = utcnow()
-        with self.db.write() as session:
-            self._relaxed(session)
-            session.execute(
-                insert(WebhookAttempt),
-                [
-                    {
-                        "delivery_id": job.delivery_id,
-                        "subscription_id": job.subscription_id,
-                        "attempt": job.attempt,
-                        "status_code": outcome.status_code,
-                        "latency_ms": outcome.latency_ms,
-                        "error": outcome.error,
-                        "attempted_at": sent_at,
-                    }
-                    for job, outcome, sent_at in outcomes
-                ],
-            )
-            # Every update is limited to deliveries still under our claim: one whose lease ran out
-            # is another worker's now, and its outcome is theirs to record.
-            table = _DELIVERIES
-            mine = table.c.claim == claim
-            delivered: dict[int, list[int]] = defaultdict(list)  # by status code: one UPDATE each
-            retries: list[dict[str, Any]] = []
-            recovered: set[int] = set()
-            failing: set[int] = set()
-            for job, outcome, _ in outcomes:
-                if is_success(outcome.status_code):
-                    assert outcome.status_code is not None
-                    delivered[outcome.status_code].append(job.delivery_id)
-                    recovered.add(job.subscription_id)
-                    continue
+        settled: list[ledger.Settled] = []
+        recovered: set[int] = set()
+        failing: set[int] = set()
+        for job, outcome, sent_at in outcomes:
+            if is_success(outcome.status_code):
+                recovered.add(job.subscription_id)
+                status, retry_at = DeliveryStatus.DELIVERED, None
+            else:
                 retry_at = self.policy.after_failure(job.attempt, job.first_attempt_at, now)
                 if retry_at is None:
                     failing.add(job.subscription_id)
-                retries.append(
-                    {
-                        "b_id": job.delivery_id,
-                        "b_code": outcome.status_code,
-                        "b_status": (DeliveryStatus.PENDING if retry_at else DeliveryStatus.FAILED).value,
-                        "b_next": retry_at or now,
-                        "b_finished": None if retry_at else now,
-                    }
+                status = DeliveryStatus.PENDING if retry_at else DeliveryStatus.FAILED
+            settled.append(
+                ledger.Settled(
+                    delivery_id=job.delivery_id,
+                    subscription_id=job.subscription_id,
+                    attempt=job.attempt,
+                    status_code=outcome.status_code,
+                    latency_ms=outcome.latency_ms,
+                    error=outcome.error,
+                    attempted_at=sent_at,
+                    status=status,
+                    next_attempt_at=retry_at,
+                    finished_at=None if retry_at else now,
                 )
-            for code, ids in delivered.items():
-                session.execute(
-                    update(table)
-                    .where(table.c.id.in_(ids), mine)
-                    .values(
-                        status=DeliveryStatus.DELIVERED.value,
-                        finished_at=now,
-                        claim=None,
-                        last_status_code=code,
-                    )
-                )
-            if retries:
-                session.execute(
-                    update(table)
-                    .where(table.c.id == bindparam("b_id"), mine)
-                    .values(
-                        status=bindparam("b_status"),
-                        last_status_code=bindparam("b_code"),
-                        next_attempt_at=bindparam("b_next"),
-                        finished_at=bindparam("b_finished"),
-                        claim=None,
-                    ),
-                    retries,
-                )
+            )
+        with self.db.write() as session:
+            self._relaxed(session)
+            ledger.settle(session, claim, settled)
             if recovered - failing:
                 session.execute(
                     update(WebhookSubscription)
@@ -401,15 +304,22 @@ class Worker:
     def run_once(self) -> int:
         return self.dispatch() + self.deliver()
 
+    def housekeeping(self) -> bool:
+        """One small step of the housekeeping every deployment runs: idempotency keys older than a
+        day, and one batch of what the event retention has passed. True while more is due now."""
+        purge_expired(self.db)
+        pruned = prune_batch(self.db, cutoff(self.settings.event_retention_days))
+        return max(pruned.deliveries, pruned.events) >= PRUNE_BATCH
+
     def run(self, stop: threading.Event) -> None:
-        """Work until `stop` is set; a failing database is retried, never fatal. Also forgets
-        idempotency keys older than a day, once an hour (housekeeping every deployment runs)."""
-        purged_at = 0.0
+        """Work until `stop` is set; a failing database is retried, never fatal. Housekeeping runs
+        once an hour, and again at every round while a backlog is left (between deliveries)."""
+        housekeeping_due = 0.0
         while not stop.is_set():
             try:
-                if time.monotonic() - purged_at > 3600:
-                    purge_expired(self.db)
-                    purged_at = time.monotonic()
+                if time.monotonic() >= housekeeping_due:
+                    more = self.housekeeping()
+                    housekeeping_due = time.monotonic() + (0 if more else HOUSEKEEPING_EVERY)
                 busy = self.run_once()
             except Exception:
                 log.exception("webhook worker step failed; retrying")

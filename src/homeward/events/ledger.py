@@ -9,6 +9,7 @@ parse. SQLite, in-process, runs the same rules as plain executemany.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -50,10 +51,14 @@ class Settled:
 
 _PG_FAN_OUT = text(
     """
-    WITH dispatched AS (
-        UPDATE outbox_events AS o SET dispatched = true, payload = v.payload
-        FROM unnest(CAST(:event_ids AS integer[]), CAST(:payloads AS text[])) AS v(id, payload)
-        WHERE o.id = v.id
+    WITH rendered AS (
+        SELECT e.id, p.payload
+        FROM unnest(CAST(:event_ids AS integer[])) WITH ORDINALITY AS e(id, n)
+        JOIN json_array_elements_text(CAST(:payloads AS json)) WITH ORDINALITY AS p(payload, n)
+            ON p.n = e.n
+    ), dispatched AS (
+        UPDATE outbox_events AS o SET dispatched = true, payload = rendered.payload
+        FROM rendered WHERE o.id = rendered.id
     )
     INSERT INTO webhook_deliveries
         (event_id, subscription_id, status, attempts, first_attempt_at, next_attempt_at, claim)
@@ -88,7 +93,9 @@ def fan_out(
             _PG_FAN_OUT,
             {
                 "event_ids": list(payloads),
-                "payloads": list(payloads.values()),
+                # One JSON array, not a text[]: array literals escape every quote of every
+                # payload in Python, json.dumps does it in C.
+                "payloads": json.dumps(list(payloads.values())),
                 "d_events": [d.event_id for d in deliveries],
                 "d_subscriptions": [d.subscription_id for d in deliveries],
                 "status": DeliveryStatus.PENDING.value,

@@ -16,7 +16,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -45,6 +45,8 @@ log = logging.getLogger("homeward.worker")
 Renderer = Callable[[Session, list[Any]], dict[int, Any]]
 
 HOUSEKEEPING_EVERY = 3600.0  # seconds
+# Batches one dispatch() takes in a row, each prepared while the one before is sent.
+PIPELINED_BATCHES = 5
 _ASYNC_COMMIT = text("SET LOCAL synchronous_commit = off")
 
 
@@ -68,6 +70,17 @@ class _Job:
     secret: str
 
 
+_Sent = tuple[_Job, Outcome, datetime]  # a job, what came back, when it was sent
+
+
+@dataclass(frozen=True)
+class _Batch:
+    claim: str
+    events: int
+    jobs: list[_Job]
+    deadline: float  # time.monotonic() after which none of it is sent any more
+
+
 class Worker:
     def __init__(self, db: Database, render: Renderer, settings: Settings | None = None) -> None:
         self.db = db
@@ -89,9 +102,32 @@ class Worker:
     # --- dispatch ---------------------------------------------------------------------------
 
     def dispatch(self) -> int:
-        """Fan out one batch of new events and make their first attempts; returns how many events
-        it handled. The deliveries are created already claimed by this worker, so the first
-        attempt needs no second claim; if the worker dies, the lease runs out and anyone retries."""
+        """Fan out new events and make their first attempts, a few batches in a row; returns how
+        many events it handled. Each batch is prepared (claimed, rendered, its deliveries created
+        already claimed by this worker, committed) while the batch before it is on the wire, one
+        batch sent at a time so the events of a return still go out in order. If the worker dies,
+        the leases run out and anyone retries."""
+        handled = 0
+        with ThreadPoolExecutor(1, thread_name_prefix="webhook-send") as wire:
+            on_wire: tuple[str, Future[list[_Sent]]] | None = None
+            for _ in range(PIPELINED_BATCHES):
+                batch = self._fan_out()  # while the batch before is being sent
+                sent = None
+                if on_wire is not None:
+                    sent = (on_wire[0], on_wire[1].result())
+                    on_wire = None
+                if batch is not None and batch.jobs:
+                    on_wire = (batch.claim, wire.submit(self._send_all, batch.jobs, batch.deadline))
+                if sent is not None:
+                    self._record(*sent)  # while the next batch is being sent
+                if batch is None:
+                    break
+                handled += batch.events
+            if on_wire is not None:
+                self._record(on_wire[0], on_wire[1].result())
+        return handled
+
+    def _fan_out(self) -> _Batch | None:
         claim = uuid.uuid4().hex
         with self.db.write() as session:
             self._relaxed(session)
@@ -111,7 +147,7 @@ class Worker:
                 .with_for_update(skip_locked=True)
             ).all()
             if not events:
-                return 0
+                return None
             subscribers = self._subscribers(session, {e.merchant_id for e in events})
             wanted = [e for e in events if subscribers.get((e.merchant_id, e.topic))]
             data = self.render(session, wanted) if wanted else {}
@@ -144,9 +180,11 @@ class Worker:
                     )
             ids = ledger.fan_out(session, payloads, deliveries, claim=claim, now=now, lease=lease)
             jobs = [replace(job, delivery_id=i) for job, i in zip(jobs, ids, strict=True)]
-        if jobs:
-            self._send_and_record(claim, jobs)
-        return len(events)
+        return _Batch(claim, len(events), jobs, self._deadline())
+
+    def _deadline(self) -> float:
+        """Stop sending a claimed batch well before its lease runs out (then it is anyone's)."""
+        return time.monotonic() + self.settings.webhook_lease_seconds * 0.8
 
     @staticmethod
     def _subscribers(session: Session, merchant_ids: set[int]) -> dict[tuple[int, str], list[_Subscriber]]:
@@ -177,37 +215,43 @@ class Worker:
         jobs = self._claim(claim, batch or self.settings.webhook_batch)
         if not jobs:
             return 0
-        return self._send_and_record(claim, jobs)
+        return self._send_and_record(claim, jobs, self._deadline())
 
-    def _send_and_record(self, claim: str, jobs: list[_Job]) -> int:
-        deadline = time.monotonic() + self.settings.webhook_lease_seconds * 0.8
-        signers = {job.subscription_id: Webhook(job.secret) for job in jobs}
-        lanes = max(1, min(self.settings.webhook_concurrency, len(jobs)))
-        outcomes: list[tuple[_Job, Outcome, datetime]] = []
+    def _send_and_record(self, claim: str, jobs: list[_Job], deadline: float) -> int:
+        outcomes: list[_Sent] = []
         try:
-            if lanes == 1:
-                outcomes = self._send(jobs, signers, deadline)
-            else:
-                # Receivers answer in parallel, each lane on its own kept-alive connections; the
-                # events of one return stay in one lane, so they go out in the order they happened.
-                split: list[list[_Job]] = [[] for _ in range(lanes)]
-                for job in jobs:
-                    split[hash((job.subscription_id, job.subject)) % lanes].append(job)
-                with ThreadPoolExecutor(lanes) as pool:
-                    for sent in pool.map(lambda lane: self._send(lane, signers, deadline), split):
-                        outcomes.extend(sent)
+            self._send_all(jobs, deadline, outcomes)
         finally:
             if outcomes:
                 self._record(claim, outcomes)
         return len(outcomes)
 
-    def _send(
-        self, jobs: list[_Job], signers: dict[int, Webhook], deadline: float
-    ) -> list[tuple[_Job, Outcome, datetime]]:
+    def _send_all(
+        self, jobs: list[_Job], deadline: float, outcomes: list[_Sent] | None = None
+    ) -> list[_Sent]:
+        """POST every job (until the deadline); what came back is appended to `outcomes` as it
+        comes, so what was sent before a failure can still be recorded."""
+        outcomes = [] if outcomes is None else outcomes
+        signers = {job.subscription_id: Webhook(job.secret) for job in jobs}
+        lanes = max(1, min(self.settings.webhook_concurrency, len(jobs)))
+        if lanes == 1:
+            outcomes.extend(self._send(jobs, signers, deadline))
+            return outcomes
+        # Receivers answer in parallel, each lane on its own kept-alive connections; the events
+        # of one return stay in one lane, so they go out in the order they happened.
+        split: list[list[_Job]] = [[] for _ in range(lanes)]
+        for job in jobs:
+            split[hash((job.subscription_id, job.subject)) % lanes].append(job)
+        with ThreadPoolExecutor(lanes) as pool:
+            for sent in pool.map(lambda lane: self._send(lane, signers, deadline), split):
+                outcomes.extend(sent)
+        return outcomes
+
+    def _send(self, jobs: list[_Job], signers: dict[int, Webhook], deadline: float) -> list[_Sent]:
         sender = Sender(
             timeout=self.settings.webhook_timeout_seconds, allow_private=self.settings.webhook_allow_private
         )
-        outcomes: list[tuple[_Job, Outcome, datetime]] = []
+        outcomes: list[_Sent] = []
         try:
             for job in jobs:
                 if time.monotonic() > deadline:
@@ -249,7 +293,7 @@ class Worker:
             for r in sorted(rows, key=lambda r: int(r.id))
         ]
 
-    def _record(self, claim: str, outcomes: list[tuple[_Job, Outcome, datetime]]) -> None:
+    def _record(self, claim: str, outcomes: list[_Sent]) -> None:
         now = utcnow()
         settled: list[ledger.Settled] = []
         recovered: set[int] = set()

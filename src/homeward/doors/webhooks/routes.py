@@ -55,19 +55,6 @@ class NewSubscriptionOut(SubscriptionOut):
     )
 
 
-class AttemptOut(BaseModel):
-    id: int
-    delivery_id: int = Field(description="The delivery (one event to this subscription) it is part of")
-    event_id: str = Field(description="The `webhook-id` sent; the same on every attempt of one event")
-    topic: str
-    attempt: int
-    status_code: int | None
-    latency_ms: int
-    error: str | None
-    attempted_at: datetime
-    delivery_status: str = Field(description="pending (will retry), delivered or failed")
-
-
 class ReplayOut(BaseModel):
     delivery_id: int = Field(description="The new delivery; its attempts appear in the log under this id")
     replay_of: int = Field(description="The delivery replayed")
@@ -94,10 +81,6 @@ def new_subscription_out(created: NewSubscription) -> NewSubscriptionOut:
 
 def replay_out(record: ReplayRecord) -> ReplayOut:
     return ReplayOut(**{**record.__dict__, "status": record.status.value})
-
-
-def _attempt(record: AttemptRecord) -> AttemptOut:
-    return AttemptOut(**record.__dict__)
 
 
 @router.post(
@@ -148,9 +131,12 @@ def unsubscribe(
 
 @router.get(
     "/2025-07/webhook/{id}/deliveries",
-    response_model=list[AttemptOut],
+    response_model=list[AttemptRecord],
     responses=ERRORS,
     summary="Delivery log: every attempt, newest first",
+    description="`event_id` is the `webhook-id` sent, the same on every attempt of one event (and on "
+    "a replay); `delivery_status` is pending (will retry), delivered or failed; `delivery_id` names "
+    "the delivery to replay.",
 )
 def deliveries(
     id: int = SubscriptionId,
@@ -160,8 +146,8 @@ def deliveries(
     ),
     principal: Principal = Depends(requires(Scope.RETURNS_READ)),
     db: Database = Depends(get_db),
-) -> list[AttemptOut]:
-    return [_attempt(r) for r in service.delivery_log(db, principal, id, limit, before)]
+) -> list[AttemptRecord]:
+    return service.delivery_log(db, principal, id, limit, before)
 
 
 @router.post(

@@ -137,6 +137,7 @@ _CLAIMED = (
     OutboxEvent.payload,
     WebhookSubscription.url,
     WebhookSubscription.secret,
+    WebhookSubscription.status,
 )
 
 

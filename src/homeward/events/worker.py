@@ -17,7 +17,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -55,6 +55,7 @@ class _Subscriber:
     id: int
     url: str
     secret: str
+    failing: bool
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class _Job:
     payload: str
     url: str
     secret: str
+    failing: bool  # the subscription was failing when claimed: a success heals it
 
 
 _Sent = tuple[_Job, Outcome, datetime]  # a job, what came back, when it was sent
@@ -104,27 +106,30 @@ class Worker:
     def dispatch(self) -> int:
         """Fan out new events and make their first attempts, a few batches in a row; returns how
         many events it handled. Each batch is prepared (claimed, rendered, its deliveries created
-        already claimed by this worker, committed) while the batch before it is on the wire, one
-        batch sent at a time so the events of a return still go out in order. If the worker dies,
+        already claimed by this worker, committed) while the one before is on the wire; one batch
+        is sent at a time, so the events of a return still go out in order. If the worker dies,
         the leases run out and anyone retries."""
         handled = 0
-        with ThreadPoolExecutor(1, thread_name_prefix="webhook-send") as wire:
+        # Three stages at once: this thread prepares batch n+1 while `wire` sends batch n and
+        # `books` records batch n-1 (on its own connection; SQLite's write lock takes turns).
+        with ThreadPoolExecutor(1, "webhook-send") as wire, ThreadPoolExecutor(1, "webhook-record") as books:
             on_wire: tuple[str, Future[list[_Sent]]] | None = None
+            recording: list[Future[None]] = []
             for _ in range(PIPELINED_BATCHES):
-                batch = self._fan_out()  # while the batch before is being sent
-                sent = None
+                batch = self._fan_out()
                 if on_wire is not None:
-                    sent = (on_wire[0], on_wire[1].result())
+                    claim, sending = on_wire
+                    recording.append(books.submit(self._record, claim, sending.result()))
                     on_wire = None
-                if batch is not None and batch.jobs:
-                    on_wire = (batch.claim, wire.submit(self._send_all, batch.jobs, batch.deadline))
-                if sent is not None:
-                    self._record(*sent)  # while the next batch is being sent
                 if batch is None:
                     break
                 handled += batch.events
+                if batch.jobs:
+                    on_wire = (batch.claim, wire.submit(self._send_all, batch.jobs, batch.deadline))
             if on_wire is not None:
-                self._record(on_wire[0], on_wire[1].result())
+                recording.append(books.submit(self._record, on_wire[0], on_wire[1].result()))
+            for recorded in recording:
+                recorded.result()
         return handled
 
     def _fan_out(self) -> _Batch | None:
@@ -154,32 +159,37 @@ class Worker:
             now = utcnow()
             lease = now + timedelta(seconds=self.settings.webhook_lease_seconds)
             payloads: dict[int, str | None] = {e.id: None for e in events}
-            deliveries: list[NewDelivery] = []
-            jobs: list[_Job] = []
+            sends: list[tuple[Any, _Subscriber]] = []  # (event, subscriber), one per delivery
             for event in wanted:
                 if event.id not in data:
                     continue  # its subject is gone: nothing true to say
-                payload = pydantic_core.to_json(
+                payloads[event.id] = pydantic_core.to_json(
                     {"type": event.topic, "timestamp": event.occurred_at, "data": data[event.id]}
                 ).decode()
-                payloads[event.id] = payload
-                for subscriber in subscribers[(event.merchant_id, event.topic)]:
-                    deliveries.append(NewDelivery(event.id, subscriber.id))
-                    jobs.append(
-                        _Job(
-                            0,
-                            subscriber.id,
-                            1,
-                            now,
-                            event.event_id,
-                            (event.return_id, event.refund_id),
-                            payload,
-                            subscriber.url,
-                            subscriber.secret,
-                        )
-                    )
-            ids = ledger.fan_out(session, payloads, deliveries, claim=claim, now=now, lease=lease)
-            jobs = [replace(job, delivery_id=i) for job, i in zip(jobs, ids, strict=True)]
+                sends.extend((event, s) for s in subscribers[(event.merchant_id, event.topic)])
+            ids = ledger.fan_out(
+                session,
+                payloads,
+                [NewDelivery(event.id, subscriber.id) for event, subscriber in sends],
+                claim=claim,
+                now=now,
+                lease=lease,
+            )
+        jobs = [
+            _Job(
+                delivery_id=delivery_id,
+                subscription_id=subscriber.id,
+                attempt=1,
+                first_attempt_at=now,
+                event_id=event.event_id,
+                subject=(event.return_id, event.refund_id),
+                payload=payloads[event.id] or "",
+                url=subscriber.url,
+                secret=subscriber.secret,
+                failing=subscriber.failing,
+            )
+            for delivery_id, (event, subscriber) in zip(ids, sends, strict=True)
+        ]
         return _Batch(claim, len(events), jobs, self._deadline())
 
     def _deadline(self) -> float:
@@ -196,12 +206,14 @@ class Worker:
                 WebhookSubscription.topics,
                 WebhookSubscription.url,
                 WebhookSubscription.secret,
+                WebhookSubscription.status,
             )
             .where(WebhookSubscription.merchant_id.in_(merchant_ids))
             .order_by(WebhookSubscription.id)
         )
         for row in rows:
-            subscriber = _Subscriber(row.id, row.url, unseal(row.secret))
+            failing = row.status == SubscriptionStatus.FAILING.value
+            subscriber = _Subscriber(row.id, row.url, unseal(row.secret), failing)
             for topic in row.topics.split(","):
                 found[(row.merchant_id, topic)].append(subscriber)
         return found
@@ -289,6 +301,7 @@ class Worker:
                 payload=r.payload or "",
                 url=r.url,
                 secret=secrets.setdefault(r.secret, unseal(r.secret)),
+                failing=r.status == SubscriptionStatus.FAILING.value,
             )
             for r in sorted(rows, key=lambda r: int(r.id))
         ]
@@ -300,7 +313,8 @@ class Worker:
         failing: set[int] = set()
         for job, outcome, sent_at in outcomes:
             if is_success(outcome.status_code):
-                recovered.add(job.subscription_id)
+                if job.failing:  # healed (one known active needs no UPDATE: spares a round trip)
+                    recovered.add(job.subscription_id)
                 status, retry_at = DeliveryStatus.DELIVERED, None
             else:
                 retry_at = self.policy.after_failure(job.attempt, job.first_attempt_at, now)

@@ -53,6 +53,11 @@ OPENAPI_RESPONSES: dict[str, dict[str, Any]] = {
 }
 
 
+# FastAPI documents a 422 of this shape on every route with parameters; the app never answers
+# it (errors.py renders request validation per dialect), so an answer of ours takes its place.
+_HTTP_VALIDATION_ERROR = "#/components/schemas/HTTPValidationError"
+
+
 def document(app: FastAPI) -> None:
     """Add the header (and the answers it may bring) to the app's OpenAPI document, on the POSTs
     the middleware applies to: those that take credentials."""
@@ -68,7 +73,8 @@ def document(app: FastAPI) -> None:
                 operation.setdefault("parameters", []).append(OPENAPI_PARAMETER)
                 responses = operation.setdefault("responses", {})
                 for status, response in OPENAPI_RESPONSES.items():
-                    responses.setdefault(status, response)
+                    if status not in responses or _HTTP_VALIDATION_ERROR in str(responses[status]):
+                        responses[status] = response
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -14,7 +14,7 @@ from homeward import __version__
 from homeward.config import get_settings
 from homeward.db import HTTP_THREADS, Database
 from homeward.doors.admin.routes import router as admin_router
-from homeward.doors.http import errors
+from homeward.doors.http import errors, idempotency
 from homeward.doors.http.body_limit import JsonBodyLimit
 from homeward.doors.http.idempotency import IdempotencyMiddleware
 from homeward.doors.http.observability import ObservabilityMiddleware, configure_logging, metrics_endpoint
@@ -78,6 +78,7 @@ def create_app(database_url: str | None = None, photo_store: str | None = None) 
     app.include_router(webhooks_router)
     app.include_router(integrations_router)
     gate_included_routers(app)
+    idempotency.document(app)
     return app
 
 

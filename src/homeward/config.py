@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     webhook_concurrency: int = 4
     # Events (and retries) one worker takes per transaction.
     webhook_batch: int = 200
+    # Finished deliveries (with their log) and sent events are forgotten after this many days; the
+    # worker prunes them a small batch at a time, `homeward webhook prune` all at once.
+    event_retention_days: float = 30.0
     # `homeward serve` runs a delivery worker in-process when set (`make demo` sets it).
     serve_worker: bool = False
     # Key that encrypts webhook and integration secrets at rest (any text; unset: stored as given).

@@ -1,29 +1,38 @@
-"""Writing events: called inside the transaction of the change, so both commit or neither does."""
+"""Writing events: called inside the transaction of the change, so both commit or neither does.
+
+Only the outbox row is written here; which subscriptions want the event, and its payload, are the
+worker's business (events.worker fans out and renders). So a change pays one small INSERT for
+its event, whether or not anyone listens.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection, Table, insert
 from sqlalchemy.orm import Session
 
 from homeward.events.domain import Topic, new_event_id
 from homeward.events.models import OutboxEvent
 from homeward.kit.clock import utcnow
 
+# Built once, run on every create and status move: plain Core on the session's connection, so the
+# event costs no ORM object and no unit-of-work flush, only the INSERT.
+_INSERT = insert(cast(Table, OutboxEvent.__table__))
+
 
 def record_return_event(
     session: Session, merchant_id: int, topic: Topic, return_id: int, occurred_at: datetime
 ) -> None:
-    session.add(OutboxEvent(**_return_event(merchant_id, topic, return_id, occurred_at)))
+    session.connection().execute(_INSERT, _return_event(merchant_id, topic, return_id, occurred_at))
 
 
 def record_return_events(connection: Connection, events: Sequence[tuple[int, Topic, int, datetime]]) -> None:
     """Many (merchant_id, topic, return_id, occurred_at) events in one statement (batch use cases)."""
     if events:
-        connection.execute(insert(OutboxEvent), [_return_event(*event) for event in events])
+        connection.execute(_INSERT, [_return_event(*event) for event in events])
 
 
 def _return_event(merchant_id: int, topic: Topic, return_id: int, occurred_at: datetime) -> dict[str, Any]:
@@ -32,8 +41,10 @@ def _return_event(merchant_id: int, topic: Topic, return_id: int, occurred_at: d
         "merchant_id": merchant_id,
         "topic": topic.value,
         "return_id": return_id,
+        "refund_id": None,
         "occurred_at": occurred_at,
         "dispatched": False,
+        "payload": None,
     }
 
 
@@ -43,15 +54,17 @@ def record_refunds_applied(connection: Connection, merchant_id: int, refund_ids:
         return
     now = utcnow()
     connection.execute(
-        insert(OutboxEvent),
+        _INSERT,
         [
             {
                 "event_id": new_event_id(),
                 "merchant_id": merchant_id,
                 "topic": Topic.REFUND_APPLIED.value,
+                "return_id": None,
                 "refund_id": refund_id,
                 "occurred_at": now,
                 "dispatched": False,
+                "payload": None,
             }
             for refund_id in refund_ids
         ],

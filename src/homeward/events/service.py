@@ -12,7 +12,7 @@ from homeward.auth.domain import Principal, Scope
 from homeward.config import get_settings
 from homeward.db import Database
 from homeward.events import domain
-from homeward.events.domain import SubscriptionStatus, Topic
+from homeward.events.domain import DeliveryStatus, SubscriptionStatus, Topic
 from homeward.events.models import OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from homeward.events.transport import checked_address
 from homeward.kit.clock import utcnow
@@ -44,6 +44,7 @@ class NewSubscription:
 @dataclass(frozen=True)
 class AttemptRecord:
     id: int
+    delivery_id: int
     event_id: str
     topic: str
     attempt: int
@@ -52,6 +53,14 @@ class AttemptRecord:
     error: str | None
     attempted_at: datetime
     delivery_status: str
+
+
+@dataclass(frozen=True)
+class ReplayRecord:
+    delivery_id: int  # the new delivery: its attempts appear in the log under this id
+    replay_of: int
+    event_id: str
+    status: DeliveryStatus
 
 
 def add_subscription(
@@ -131,6 +140,7 @@ def delivery_log(
         return [
             AttemptRecord(
                 id=attempt.id,
+                delivery_id=attempt.delivery_id,
                 event_id=event_id,
                 topic=topic,
                 attempt=attempt.attempt,
@@ -142,6 +152,37 @@ def delivery_log(
             )
             for attempt, event_id, topic, status in session.execute(query)
         ]
+
+
+def replay_delivery(
+    db: Database, principal: Principal, subscription_id: int, delivery_id: int
+) -> ReplayRecord:
+    """Send a finished delivery's event again, as it was (same `webhook-id`, same bytes): a new
+    delivery the worker picks up at once, with its own attempts and retry window. One still
+    pending is refused: the worker is already on it."""
+    principal.require(Scope.RETURNS_WRITE)
+    with db.write() as session:
+        _owned(session, principal, subscription_id)
+        original = session.get(WebhookDelivery, delivery_id, with_for_update=True)
+        if original is None or original.subscription_id != subscription_id:
+            raise NotFound(f"Delivery {delivery_id} of webhook subscription {subscription_id} was not found")
+        if original.status == DeliveryStatus.PENDING.value:
+            raise RuleViolation(
+                "This delivery is still pending",
+                [FieldError("delivery_id", "it is being retried already; replay it once it is finished")],
+            )
+        replay = WebhookDelivery(
+            event_id=original.event_id,
+            subscription_id=subscription_id,
+            status=DeliveryStatus.PENDING.value,
+            attempts=0,
+            next_attempt_at=utcnow(),
+        )
+        session.add(replay)
+        session.flush()
+        event_id = session.scalar(select(OutboxEvent.event_id).where(OutboxEvent.id == original.event_id))
+        assert event_id is not None  # a delivery's event outlives it (see events.retention)
+        return ReplayRecord(replay.id, original.id, event_id, DeliveryStatus.PENDING)
 
 
 def _owned(session: Session, principal: Principal, subscription_id: int) -> WebhookSubscription:

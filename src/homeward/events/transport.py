@@ -13,11 +13,14 @@ import socket
 import ssl
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 
 from homeward.events.domain import Receiver, parse_url, refuse_private
 from homeward.kit.errors import HomewardError
 
 RESPONSE_READ_MAX = 64 * 1024
+# A subscription's URL is parsed once, not on every POST (the parts never change).
+_receiver = lru_cache(maxsize=4096)(parse_url)
 
 
 def resolve(host: str, port: int) -> list[str]:
@@ -73,7 +76,7 @@ class Sender:
     def post(self, url: str, body: bytes, headers: dict[str, str]) -> Outcome:
         started = time.perf_counter()
         try:
-            receiver = parse_url(url)
+            receiver = _receiver(url)
             status = self._post(receiver, body, headers, retry_stale=True)
             return Outcome(status, _ms(started), None)
         except HomewardError as exc:  # refused address or URL

@@ -16,24 +16,26 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 import pydantic_core
-from sqlalchemy import Table, bindparam, func, insert, select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 from standardwebhooks.webhooks import Webhook
 
 from homeward.config import Settings, get_settings
 from homeward.db import Database
+from homeward.events import ledger
 from homeward.events.domain import DeliveryStatus, RetryPolicy, SubscriptionStatus, is_success
-from homeward.events.models import OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookSubscription
+from homeward.events.ledger import NewDelivery
+from homeward.events.models import OutboxEvent, WebhookSubscription
+from homeward.events.retention import PRUNE_BATCH, cutoff, prune_batch
 from homeward.events.transport import Outcome, Sender
 from homeward.idempotency.service import purge_expired
 from homeward.kit.clock import utcnow
-from homeward.kit.orm import in_ids
 from homeward.kit.sealed import unseal
 
 log = logging.getLogger("homeward.worker")
@@ -42,9 +44,10 @@ log = logging.getLogger("homeward.worker")
 # with `id`, `merchant_id`, `return_id` and `refund_id`.
 Renderer = Callable[[Session, list[Any]], dict[int, Any]]
 
+HOUSEKEEPING_EVERY = 3600.0  # seconds
+# Batches one dispatch() takes in a row, each prepared while the one before is sent.
+PIPELINED_BATCHES = 5
 _ASYNC_COMMIT = text("SET LOCAL synchronous_commit = off")
-_OUTBOX = cast(Table, OutboxEvent.__table__)
-_DELIVERIES = cast(Table, WebhookDelivery.__table__)
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ class _Subscriber:
     id: int
     url: str
     secret: str
+    failing: bool
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,18 @@ class _Job:
     payload: str
     url: str
     secret: str
+    failing: bool  # the subscription was failing when claimed: a success heals it
+
+
+_Sent = tuple[_Job, Outcome, datetime]  # a job, what came back, when it was sent
+
+
+@dataclass(frozen=True)
+class _Batch:
+    claim: str
+    events: int
+    jobs: list[_Job]
+    deadline: float  # time.monotonic() after which none of it is sent any more
 
 
 class Worker:
@@ -88,9 +104,35 @@ class Worker:
     # --- dispatch ---------------------------------------------------------------------------
 
     def dispatch(self) -> int:
-        """Fan out one batch of new events and make their first attempts; returns how many events
-        it handled. The deliveries are created already claimed by this worker, so the first
-        attempt needs no second claim; if the worker dies, the lease runs out and anyone retries."""
+        """Fan out new events and make their first attempts, a few batches in a row; returns how
+        many events it handled. Each batch is prepared (claimed, rendered, its deliveries created
+        already claimed by this worker, committed) while the one before is on the wire; one batch
+        is sent at a time, so the events of a return still go out in order. If the worker dies,
+        the leases run out and anyone retries."""
+        handled = 0
+        # Three stages at once: this thread prepares batch n+1 while `wire` sends batch n and
+        # `books` records batch n-1 (on its own connection; SQLite's write lock takes turns).
+        with ThreadPoolExecutor(1, "webhook-send") as wire, ThreadPoolExecutor(1, "webhook-record") as books:
+            on_wire: tuple[str, Future[list[_Sent]]] | None = None
+            recording: list[Future[None]] = []
+            for _ in range(PIPELINED_BATCHES):
+                batch = self._fan_out()
+                if on_wire is not None:
+                    claim, sending = on_wire
+                    recording.append(books.submit(self._record, claim, sending.result()))
+                    on_wire = None
+                if batch is None:
+                    break
+                handled += batch.events
+                if batch.jobs:
+                    on_wire = (batch.claim, wire.submit(self._send_all, batch.jobs, batch.deadline))
+            if on_wire is not None:
+                recording.append(books.submit(self._record, on_wire[0], on_wire[1].result()))
+            for recorded in recording:
+                recorded.result()
+        return handled
+
+    def _fan_out(self) -> _Batch | None:
         claim = uuid.uuid4().hex
         with self.db.write() as session:
             self._relaxed(session)
@@ -110,68 +152,49 @@ class Worker:
                 .with_for_update(skip_locked=True)
             ).all()
             if not events:
-                return 0
+                return None
             subscribers = self._subscribers(session, {e.merchant_id for e in events})
             wanted = [e for e in events if subscribers.get((e.merchant_id, e.topic))]
             data = self.render(session, wanted) if wanted else {}
             now = utcnow()
             lease = now + timedelta(seconds=self.settings.webhook_lease_seconds)
-            rendered: list[dict[str, Any]] = []
-            deliveries: list[dict[str, Any]] = []
-            jobs: list[_Job] = []
+            payloads: dict[int, str | None] = {e.id: None for e in events}
+            sends: list[tuple[Any, _Subscriber]] = []  # (event, subscriber), one per delivery
             for event in wanted:
                 if event.id not in data:
                     continue  # its subject is gone: nothing true to say
-                payload = pydantic_core.to_json(
+                payloads[event.id] = pydantic_core.to_json(
                     {"type": event.topic, "timestamp": event.occurred_at, "data": data[event.id]}
                 ).decode()
-                rendered.append({"b_id": event.id, "b_payload": payload})
-                for subscriber in subscribers[(event.merchant_id, event.topic)]:
-                    deliveries.append(
-                        {
-                            "event_id": event.id,
-                            "subscription_id": subscriber.id,
-                            "status": DeliveryStatus.PENDING.value,
-                            "attempts": 1,
-                            "first_attempt_at": now,
-                            "next_attempt_at": lease,
-                            "claim": claim,
-                        }
-                    )
-                    jobs.append(
-                        _Job(
-                            0,
-                            subscriber.id,
-                            1,
-                            now,
-                            event.event_id,
-                            (event.return_id, event.refund_id),
-                            payload,
-                            subscriber.url,
-                            subscriber.secret,
-                        )
-                    )
-            table = _OUTBOX
-            session.execute(
-                update(table).where(in_ids(table.c.id, self.dialect)).values(dispatched=True),
-                {"ids": [e.id for e in events]},
+                sends.extend((event, s) for s in subscribers[(event.merchant_id, event.topic)])
+            ids = ledger.fan_out(
+                session,
+                payloads,
+                [NewDelivery(event.id, subscriber.id) for event, subscriber in sends],
+                claim=claim,
+                now=now,
+                lease=lease,
             )
-            if rendered:
-                session.execute(
-                    update(table)
-                    .where(table.c.id == bindparam("b_id"))
-                    .values(payload=bindparam("b_payload")),
-                    rendered,
-                )
-            if deliveries:
-                ids = session.scalars(
-                    insert(WebhookDelivery).returning(WebhookDelivery.id, sort_by_parameter_order=True),
-                    deliveries,
-                ).all()
-                jobs = [replace(job, delivery_id=i) for job, i in zip(jobs, ids, strict=True)]
-        if jobs:
-            self._send_and_record(claim, jobs)
-        return len(events)
+        jobs = [
+            _Job(
+                delivery_id=delivery_id,
+                subscription_id=subscriber.id,
+                attempt=1,
+                first_attempt_at=now,
+                event_id=event.event_id,
+                subject=(event.return_id, event.refund_id),
+                payload=payloads[event.id] or "",
+                url=subscriber.url,
+                secret=subscriber.secret,
+                failing=subscriber.failing,
+            )
+            for delivery_id, (event, subscriber) in zip(ids, sends, strict=True)
+        ]
+        return _Batch(claim, len(events), jobs, self._deadline())
+
+    def _deadline(self) -> float:
+        """Stop sending a claimed batch well before its lease runs out (then it is anyone's)."""
+        return time.monotonic() + self.settings.webhook_lease_seconds * 0.8
 
     @staticmethod
     def _subscribers(session: Session, merchant_ids: set[int]) -> dict[tuple[int, str], list[_Subscriber]]:
@@ -183,12 +206,14 @@ class Worker:
                 WebhookSubscription.topics,
                 WebhookSubscription.url,
                 WebhookSubscription.secret,
+                WebhookSubscription.status,
             )
             .where(WebhookSubscription.merchant_id.in_(merchant_ids))
             .order_by(WebhookSubscription.id)
         )
         for row in rows:
-            subscriber = _Subscriber(row.id, row.url, unseal(row.secret))
+            failing = row.status == SubscriptionStatus.FAILING.value
+            subscriber = _Subscriber(row.id, row.url, unseal(row.secret), failing)
             for topic in row.topics.split(","):
                 found[(row.merchant_id, topic)].append(subscriber)
         return found
@@ -202,37 +227,43 @@ class Worker:
         jobs = self._claim(claim, batch or self.settings.webhook_batch)
         if not jobs:
             return 0
-        return self._send_and_record(claim, jobs)
+        return self._send_and_record(claim, jobs, self._deadline())
 
-    def _send_and_record(self, claim: str, jobs: list[_Job]) -> int:
-        deadline = time.monotonic() + self.settings.webhook_lease_seconds * 0.8
-        signers = {job.subscription_id: Webhook(job.secret) for job in jobs}
-        lanes = max(1, min(self.settings.webhook_concurrency, len(jobs)))
-        outcomes: list[tuple[_Job, Outcome, datetime]] = []
+    def _send_and_record(self, claim: str, jobs: list[_Job], deadline: float) -> int:
+        outcomes: list[_Sent] = []
         try:
-            if lanes == 1:
-                outcomes = self._send(jobs, signers, deadline)
-            else:
-                # Receivers answer in parallel, each lane on its own kept-alive connections; the
-                # events of one return stay in one lane, so they go out in the order they happened.
-                split: list[list[_Job]] = [[] for _ in range(lanes)]
-                for job in jobs:
-                    split[hash((job.subscription_id, job.subject)) % lanes].append(job)
-                with ThreadPoolExecutor(lanes) as pool:
-                    for sent in pool.map(lambda lane: self._send(lane, signers, deadline), split):
-                        outcomes.extend(sent)
+            self._send_all(jobs, deadline, outcomes)
         finally:
             if outcomes:
                 self._record(claim, outcomes)
         return len(outcomes)
 
-    def _send(
-        self, jobs: list[_Job], signers: dict[int, Webhook], deadline: float
-    ) -> list[tuple[_Job, Outcome, datetime]]:
+    def _send_all(
+        self, jobs: list[_Job], deadline: float, outcomes: list[_Sent] | None = None
+    ) -> list[_Sent]:
+        """POST every job (until the deadline); what came back is appended to `outcomes` as it
+        comes, so what was sent before a failure can still be recorded."""
+        outcomes = [] if outcomes is None else outcomes
+        signers = {job.subscription_id: Webhook(job.secret) for job in jobs}
+        lanes = max(1, min(self.settings.webhook_concurrency, len(jobs)))
+        if lanes == 1:
+            outcomes.extend(self._send(jobs, signers, deadline))
+            return outcomes
+        # Receivers answer in parallel, each lane on its own kept-alive connections; the events
+        # of one return stay in one lane, so they go out in the order they happened.
+        split: list[list[_Job]] = [[] for _ in range(lanes)]
+        for job in jobs:
+            split[hash((job.subscription_id, job.subject)) % lanes].append(job)
+        with ThreadPoolExecutor(lanes) as pool:
+            for sent in pool.map(lambda lane: self._send(lane, signers, deadline), split):
+                outcomes.extend(sent)
+        return outcomes
+
+    def _send(self, jobs: list[_Job], signers: dict[int, Webhook], deadline: float) -> list[_Sent]:
         sender = Sender(
             timeout=self.settings.webhook_timeout_seconds, allow_private=self.settings.webhook_allow_private
         )
-        outcomes: list[tuple[_Job, Outcome, datetime]] = []
+        outcomes: list[_Sent] = []
         try:
             for job in jobs:
                 if time.monotonic() > deadline:
@@ -254,129 +285,59 @@ class Worker:
 
     def _claim(self, claim: str, batch: int) -> list[_Job]:
         now = utcnow()
+        lease = now + timedelta(seconds=self.settings.webhook_lease_seconds)
         with self.db.write() as session:
             self._relaxed(session)
-            rows = session.execute(
-                select(
-                    WebhookDelivery.id,
-                    WebhookDelivery.subscription_id,
-                    WebhookDelivery.attempts,
-                    WebhookDelivery.first_attempt_at,
-                    OutboxEvent.event_id,
-                    OutboxEvent.return_id,
-                    OutboxEvent.refund_id,
-                    OutboxEvent.payload,
-                    WebhookSubscription.url,
-                    WebhookSubscription.secret,
-                )
-                .join(OutboxEvent, OutboxEvent.id == WebhookDelivery.event_id)
-                .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
-                .where(
-                    WebhookDelivery.status == DeliveryStatus.PENDING.value,
-                    WebhookDelivery.next_attempt_at <= now,
-                )
-                .order_by(WebhookDelivery.id)
-                .limit(batch)
-                .with_for_update(skip_locked=True, of=WebhookDelivery)
-            ).all()
-            if not rows:
-                return []
-            session.execute(
-                update(WebhookDelivery)
-                .where(in_ids(WebhookDelivery.id, self.dialect))
-                .values(
-                    claim=claim,
-                    attempts=WebhookDelivery.attempts + 1,
-                    next_attempt_at=now + timedelta(seconds=self.settings.webhook_lease_seconds),
-                    first_attempt_at=func.coalesce(WebhookDelivery.first_attempt_at, now),
-                ),
-                {"ids": [r.id for r in rows]},
+            rows = ledger.claim_due(session, claim=claim, now=now, lease=lease, batch=batch)
+        secrets: dict[str, str] = {}
+        return [
+            _Job(
+                delivery_id=r.id,
+                subscription_id=r.subscription_id,
+                attempt=r.attempts,
+                first_attempt_at=r.first_attempt_at or now,
+                event_id=r.event_id,
+                subject=(r.return_id, r.refund_id),
+                payload=r.payload or "",
+                url=r.url,
+                secret=secrets.setdefault(r.secret, unseal(r.secret)),
+                failing=r.status == SubscriptionStatus.FAILING.value,
             )
-            secrets: dict[str, str] = {}
-            return [
-                _Job(
-                    delivery_id=r.id,
-                    subscription_id=r.subscription_id,
-                    attempt=r.attempts + 1,
-                    first_attempt_at=r.first_attempt_at or now,
-                    event_id=r.event_id,
-                    subject=(r.return_id, r.refund_id),
-                    payload=r.payload or "",
-                    url=r.url,
-                    secret=secrets.setdefault(r.secret, unseal(r.secret)),
-                )
-                for r in rows
-            ]
+            for r in sorted(rows, key=lambda r: int(r.id))
+        ]
 
-    def _record(self, claim: str, outcomes: list[tuple[_Job, Outcome, datetime]]) -> None:
+    def _record(self, claim: str, outcomes: list[_Sent]) -> None:
         now = utcnow()
-        with self.db.write() as session:
-            self._relaxed(session)
-            session.execute(
-                insert(WebhookAttempt),
-                [
-                    {
-                        "delivery_id": job.delivery_id,
-                        "subscription_id": job.subscription_id,
-                        "attempt": job.attempt,
-                        "status_code": outcome.status_code,
-                        "latency_ms": outcome.latency_ms,
-                        "error": outcome.error,
-                        "attempted_at": sent_at,
-                    }
-                    for job, outcome, sent_at in outcomes
-                ],
-            )
-            # Every update is limited to deliveries still under our claim: one whose lease ran out
-            # is another worker's now, and its outcome is theirs to record.
-            table = _DELIVERIES
-            mine = table.c.claim == claim
-            delivered: dict[int, list[int]] = defaultdict(list)  # by status code: one UPDATE each
-            retries: list[dict[str, Any]] = []
-            recovered: set[int] = set()
-            failing: set[int] = set()
-            for job, outcome, _ in outcomes:
-                if is_success(outcome.status_code):
-                    assert outcome.status_code is not None
-                    delivered[outcome.status_code].append(job.delivery_id)
+        settled: list[ledger.Settled] = []
+        recovered: set[int] = set()
+        failing: set[int] = set()
+        for job, outcome, sent_at in outcomes:
+            if is_success(outcome.status_code):
+                if job.failing:  # healed (one known active needs no UPDATE: spares a round trip)
                     recovered.add(job.subscription_id)
-                    continue
+                status, retry_at = DeliveryStatus.DELIVERED, None
+            else:
                 retry_at = self.policy.after_failure(job.attempt, job.first_attempt_at, now)
                 if retry_at is None:
                     failing.add(job.subscription_id)
-                retries.append(
-                    {
-                        "b_id": job.delivery_id,
-                        "b_code": outcome.status_code,
-                        "b_status": (DeliveryStatus.PENDING if retry_at else DeliveryStatus.FAILED).value,
-                        "b_next": retry_at or now,
-                        "b_finished": None if retry_at else now,
-                    }
+                status = DeliveryStatus.PENDING if retry_at else DeliveryStatus.FAILED
+            settled.append(
+                ledger.Settled(
+                    delivery_id=job.delivery_id,
+                    subscription_id=job.subscription_id,
+                    attempt=job.attempt,
+                    status_code=outcome.status_code,
+                    latency_ms=outcome.latency_ms,
+                    error=outcome.error,
+                    attempted_at=sent_at,
+                    status=status,
+                    next_attempt_at=retry_at,
+                    finished_at=None if retry_at else now,
                 )
-            for code, ids in delivered.items():
-                session.execute(
-                    update(table)
-                    .where(table.c.id.in_(ids), mine)
-                    .values(
-                        status=DeliveryStatus.DELIVERED.value,
-                        finished_at=now,
-                        claim=None,
-                        last_status_code=code,
-                    )
-                )
-            if retries:
-                session.execute(
-                    update(table)
-                    .where(table.c.id == bindparam("b_id"), mine)
-                    .values(
-                        status=bindparam("b_status"),
-                        last_status_code=bindparam("b_code"),
-                        next_attempt_at=bindparam("b_next"),
-                        finished_at=bindparam("b_finished"),
-                        claim=None,
-                    ),
-                    retries,
-                )
+            )
+        with self.db.write() as session:
+            self._relaxed(session)
+            ledger.settle(session, claim, settled)
             if recovered - failing:
                 session.execute(
                     update(WebhookSubscription)
@@ -401,15 +362,22 @@ class Worker:
     def run_once(self) -> int:
         return self.dispatch() + self.deliver()
 
+    def housekeeping(self) -> bool:
+        """One small step of the housekeeping every deployment runs: idempotency keys older than a
+        day, and one batch of what the event retention has passed. True while more is due now."""
+        purge_expired(self.db)
+        pruned = prune_batch(self.db, cutoff(self.settings.event_retention_days))
+        return max(pruned.deliveries, pruned.events) >= PRUNE_BATCH
+
     def run(self, stop: threading.Event) -> None:
-        """Work until `stop` is set; a failing database is retried, never fatal. Also forgets
-        idempotency keys older than a day, once an hour (housekeeping every deployment runs)."""
-        purged_at = 0.0
+        """Work until `stop` is set; a failing database is retried, never fatal. Housekeeping runs
+        once an hour, and again at every round while a backlog is left (between deliveries)."""
+        housekeeping_due = 0.0
         while not stop.is_set():
             try:
-                if time.monotonic() - purged_at > 3600:
-                    purge_expired(self.db)
-                    purged_at = time.monotonic()
+                if time.monotonic() >= housekeeping_due:
+                    more = self.housekeeping()
+                    housekeeping_due = time.monotonic() + (0 if more else HOUSEKEEPING_EVERY)
                 busy = self.run_once()
             except Exception:
                 log.exception("webhook worker step failed; retrying")

@@ -228,3 +228,22 @@ def test_user_create_then_sign_in_over_http(database_url: str) -> None:
         "user", "create", "--warehouse", "1", "--email", "w2@example.com", "--database-url", database_url
     )
     assert made_up.returncode == 0 and "password: " in made_up.stdout
+
+
+def test_webhook_subscriptions_from_the_command_line_look_as_the_api_shows_them(
+    database_url: str, client: TestClient, demo: dict[str, Any], allow_private: None
+) -> None:
+    base = ("--merchant", str(demo["merchant_id"]), "--database-url", database_url)
+    added = homeward("webhook", "add", "http://127.0.0.1:9/cli", "--topic", "return.created", *base)
+    assert added.returncode == 0, added.stderr
+    created = json.loads(added.stdout)
+    assert created.pop("secret").startswith("whsec_")
+    listed = homeward("webhook", "list", *base)
+    assert listed.returncode == 0, listed.stderr
+    [line] = [json.loads(line) for line in listed.stdout.splitlines()]
+    api = client.get("/2025-07/webhook", headers=auth(demo["token"])).json()
+    assert line == created == api[0] and line["topics"] == ["return.created"]
+    refused = homeward("webhook", "add", "ftp://example.com/", *base)
+    assert refused.returncode == 1 and "url" in refused.stderr
+    removed = homeward("webhook", "remove", str(created["id"]), *base)
+    assert removed.returncode == 0 and homeward("webhook", "list", *base).stdout == ""

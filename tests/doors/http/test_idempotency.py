@@ -173,3 +173,28 @@ def test_one_effect_per_key_and_the_first_body_wins(
         else:
             assert response.status_code == 422
     assert count(db, WebhookSubscription) - before == len(first)
+
+
+def test_the_openapi_document_offers_the_header_on_every_post_that_takes_credentials(
+    client: TestClient,
+) -> None:
+    document = client.get("/openapi.json").json()
+    posts = {
+        path: operations["post"]
+        for path, operations in document["paths"].items()
+        if "post" in operations and operations["post"].get("security")
+    }
+    assert {"/2025-07/return", "/1.0/return", "/oms/v1/returns", "/refunds/v1/files"} <= set(posts)
+    for path, operation in posts.items():
+        [header] = [p for p in operation["parameters"] if p["name"] == "Idempotency-Key"]
+        assert header["in"] == "header" and not header["required"], path
+        assert header["schema"]["maxLength"] == 255 and {"409", "422"} <= set(operation["responses"]), path
+    others = [
+        operation
+        for operations in document["paths"].values()
+        for method, operation in operations.items()
+        if method != "post" or not operation.get("security")
+    ]
+    assert others and not any(
+        p["name"] == "Idempotency-Key" for operation in others for p in operation.get("parameters", [])
+    )

@@ -32,18 +32,6 @@ def _db(database_url: str | None) -> Any:
     return Database(url)
 
 
-def _subscription_json(record: Any) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "url": record.url,
-        "topics": [t.value for t in record.topics],
-        "description": record.description,
-        "status": record.status.value,
-        "created_at": record.created_at.isoformat(),
-        "failing_since": record.failing_since.isoformat() if record.failing_since else None,
-    }
-
-
 @webhook_app.command("add")
 def webhook_add(
     url: Annotated[str, typer.Argument(help="https:// receiver")],
@@ -55,21 +43,23 @@ def webhook_add(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Subscribe a URL; prints the subscription and its signing secret (shown this once)."""
+    from homeward.doors.webhooks.routes import new_subscription_out
     from homeward.events.service import add_subscription
 
     db = _db(database_url)
     created = _run(lambda: add_subscription(db, _merchant_principal(merchant), url, topic or [], description))
-    typer.echo(json.dumps({**_subscription_json(created.subscription), "secret": created.secret}))
+    typer.echo(new_subscription_out(created).model_dump_json())
 
 
 @webhook_app.command("list")
 def webhook_list(merchant: MerchantId, database_url: DatabaseUrl = None) -> None:
     """One JSON line per subscription of the merchant."""
+    from homeward.doors.webhooks.routes import subscription_out
     from homeward.events.service import list_subscriptions
 
     db = _db(database_url)
     for record in _run(lambda: list_subscriptions(db, _merchant_principal(merchant))):
-        typer.echo(json.dumps(_subscription_json(record)))
+        typer.echo(subscription_out(record).model_dump_json())
 
 
 @webhook_app.command("remove")
@@ -84,6 +74,41 @@ def webhook_remove(
     db = _db(database_url)
     _run(lambda: remove_subscription(db, _merchant_principal(merchant), subscription_id))
     typer.echo(f"removed webhook subscription {subscription_id}")
+
+
+@webhook_app.command("replay")
+def webhook_replay(
+    subscription_id: Annotated[int, typer.Argument(help="Subscription id")],
+    delivery_id: Annotated[int, typer.Argument(help="delivery_id from the delivery log")],
+    merchant: MerchantId,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Send a finished delivery's event again (same webhook-id); the worker sends it at once."""
+    from homeward.doors.webhooks.routes import replay_out
+    from homeward.events.service import replay_delivery
+
+    db = _db(database_url)
+    replayed = _run(lambda: replay_delivery(db, _merchant_principal(merchant), subscription_id, delivery_id))
+    typer.echo(replay_out(replayed).model_dump_json())
+
+
+@webhook_app.command("prune")
+def webhook_prune(
+    days: Annotated[
+        float | None,
+        typer.Option("--days", min=0, help="Keep this many days; default HOMEWARD_EVENT_RETENTION_DAYS"),
+    ] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Forget finished deliveries (and their log) and sent events older than the retention period;
+    pending ones are kept whatever their age. The worker does the same, a batch at a time."""
+    from homeward.config import get_settings
+    from homeward.events.retention import cutoff, prune
+
+    db = _db(database_url)
+    retention = get_settings().event_retention_days if days is None else days
+    pruned = prune(db, cutoff(retention))
+    typer.echo(json.dumps({"deliveries": pruned.deliveries, "events": pruned.events, "days": retention}))
 
 
 def worker(

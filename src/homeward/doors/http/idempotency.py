@@ -18,6 +18,7 @@ import tempfile
 from typing import Any
 
 from anyio import to_thread
+from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from homeward.db import Database
@@ -32,6 +33,52 @@ CHUNK = 64 * 1024
 SPOOL_IN_MEMORY = 1024 * 1024
 # Headers of the first answer worth replaying (the rest describe that one exchange).
 _NOT_REPLAYED = {"x-request-id", "content-length", "date", "server"}
+
+
+# How the OpenAPI document names the header on every POST that takes credentials.
+OPENAPI_PARAMETER: dict[str, Any] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Any unique string (a UUID, say). Sent again with the same request within 24 "
+    "hours, the first answer (status and body) comes back with `Idempotent-Replayed: true` and "
+    "nothing is done twice; the same key with another request is 422; while the first request "
+    "with it is still running, 409 with `Retry-After`. Keys belong to the credentials that send them.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": KEY_MAX, "pattern": r"^[!-~]([ -~]*[!-~])?$"},
+}
+OPENAPI_RESPONSES: dict[str, dict[str, Any]] = {
+    "400": {"description": "Malformed request (or an Idempotency-Key that is not 1 to 255 printable ASCII)"},
+    "409": {"description": "The first request with this Idempotency-Key is still running; see `Retry-After`"},
+    "422": {"description": "A rule was broken (or the Idempotency-Key was used with another request)"},
+}
+
+
+# FastAPI documents a 422 of this shape on every route with parameters; the app never answers
+# it (errors.py renders request validation per dialect), so an answer of ours takes its place.
+_HTTP_VALIDATION_ERROR = "#/components/schemas/HTTPValidationError"
+
+
+def document(app: FastAPI) -> None:
+    """Add the header (and the answers it may bring) to the app's OpenAPI document, on the POSTs
+    the middleware applies to: those that take credentials."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            for operations in schema.get("paths", {}).values():
+                operation = operations.get("post")
+                if operation is None or not operation.get("security"):
+                    continue
+                operation.setdefault("parameters", []).append(OPENAPI_PARAMETER)
+                responses = operation.setdefault("responses", {})
+                for status, response in OPENAPI_RESPONSES.items():
+                    if status not in responses or _HTTP_VALIDATION_ERROR in str(responses[status]):
+                        responses[status] = response
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 class Conflict(HomewardError):

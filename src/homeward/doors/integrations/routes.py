@@ -3,7 +3,6 @@ merchant reads (GET /2025-07/integration-events). Errors are problem details nam
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from anyio import to_thread
@@ -51,17 +50,6 @@ class ReceivedOut(BaseModel):
     reference_id: str | None
 
 
-class IntegrationEventOut(BaseModel):
-    id: int
-    platform: str
-    external_id: str
-    rma: str | None
-    outcome: str
-    reason: str | None
-    return_id: int | None
-    received_at: datetime
-
-
 async def _receive(request: Request, db: Database, platform: Platform, merchant_key: str) -> JSONResponse:
     body = b""
     async for chunk in request.stream():
@@ -101,7 +89,7 @@ async def platform_webhook(
 
 @router.get(
     "/2025-07/integration-events",
-    response_model=list[IntegrationEventOut],
+    response_model=list[service.EventRecord],
     responses={
         400: ERRORS[400],
         401: {"model": shipbob_schemas.SimpleError, "description": "Authorization missing or invalid"},
@@ -114,5 +102,5 @@ def integration_events(
     before: int | None = Query(None, alias="Before", ge=0, le=INT32_MAX),
     principal: Principal = Depends(requires(Scope.RETURNS_READ)),
     db: Database = Depends(get_db),
-) -> list[IntegrationEventOut]:
-    return [IntegrationEventOut(**r.__dict__) for r in service.events(db, principal, limit, before)]
+) -> list[service.EventRecord]:
+    return service.events(db, principal, limit, before)

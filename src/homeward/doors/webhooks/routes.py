@@ -14,12 +14,13 @@ from homeward.doors.http.deps import get_db, requires
 from homeward.doors.shipbob import schemas as shipbob_schemas
 from homeward.events import service
 from homeward.events.domain import URL_MAX, Topic
-from homeward.events.service import AttemptRecord, SubscriptionRecord
+from homeward.events.service import AttemptRecord, NewSubscription, ReplayRecord, SubscriptionRecord
 from homeward.kit.text import INT32_MAX, CleanStr
 
 router = APIRouter(tags=["Webhooks"])
 
 SubscriptionId = Path(ge=0, le=INT32_MAX, description="Id of the webhook subscription")
+DeliveryId = Path(ge=0, le=INT32_MAX, description="`delivery_id` of an attempt in the delivery log")
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": shipbob_schemas.ProblemDetails, "description": "Malformed request or schema error"},
     401: {"model": shipbob_schemas.SimpleError, "description": "Authorization missing or invalid"},
@@ -54,32 +55,32 @@ class NewSubscriptionOut(SubscriptionOut):
     )
 
 
-class AttemptOut(BaseModel):
-    id: int
-    event_id: str = Field(description="The `webhook-id` sent; the same on every attempt of one event")
-    topic: str
-    attempt: int
-    status_code: int | None
-    latency_ms: int
-    error: str | None
-    attempted_at: datetime
-    delivery_status: str = Field(description="pending (will retry), delivered or failed")
+class ReplayOut(BaseModel):
+    delivery_id: int = Field(description="The new delivery; its attempts appear in the log under this id")
+    replay_of: int = Field(description="The delivery replayed")
+    event_id: str = Field(description="The `webhook-id` sent: the same as the first time")
+    status: str = Field(description="pending: the worker sends it at once")
 
 
-def _out(record: SubscriptionRecord) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "url": record.url,
-        "topics": [t.value for t in record.topics],
-        "description": record.description,
-        "status": record.status.value,
-        "created_at": record.created_at,
-        "failing_since": record.failing_since,
-    }
+def subscription_out(record: SubscriptionRecord) -> SubscriptionOut:
+    """The subscription as the API and the CLI show it."""
+    return SubscriptionOut(
+        id=record.id,
+        url=record.url,
+        topics=[t.value for t in record.topics],
+        description=record.description,
+        status=record.status.value,
+        created_at=record.created_at,
+        failing_since=record.failing_since,
+    )
 
 
-def _attempt(record: AttemptRecord) -> AttemptOut:
-    return AttemptOut(**record.__dict__)
+def new_subscription_out(created: NewSubscription) -> NewSubscriptionOut:
+    return NewSubscriptionOut(**subscription_out(created.subscription).__dict__, secret=created.secret)
+
+
+def replay_out(record: ReplayRecord) -> ReplayOut:
+    return ReplayOut(**{**record.__dict__, "status": record.status.value})
 
 
 @router.post(
@@ -95,7 +96,7 @@ def subscribe(
     db: Database = Depends(get_db),
 ) -> NewSubscriptionOut:
     created = service.add_subscription(db, principal, body.url, body.topics, body.description)
-    return NewSubscriptionOut(**_out(created.subscription), secret=created.secret)
+    return new_subscription_out(created)
 
 
 @router.get(
@@ -104,7 +105,7 @@ def subscribe(
 def list_subscriptions(
     principal: Principal = Depends(requires(Scope.RETURNS_READ)), db: Database = Depends(get_db)
 ) -> list[SubscriptionOut]:
-    return [SubscriptionOut(**_out(r)) for r in service.list_subscriptions(db, principal)]
+    return [subscription_out(r) for r in service.list_subscriptions(db, principal)]
 
 
 @router.get(
@@ -115,7 +116,7 @@ def get_subscription(
     principal: Principal = Depends(requires(Scope.RETURNS_READ)),
     db: Database = Depends(get_db),
 ) -> SubscriptionOut:
-    return SubscriptionOut(**_out(service.get_subscription(db, principal, id)))
+    return subscription_out(service.get_subscription(db, principal, id))
 
 
 @router.delete("/2025-07/webhook/{id}", status_code=204, responses=ERRORS, summary="Unsubscribe")
@@ -130,9 +131,12 @@ def unsubscribe(
 
 @router.get(
     "/2025-07/webhook/{id}/deliveries",
-    response_model=list[AttemptOut],
+    response_model=list[AttemptRecord],
     responses=ERRORS,
     summary="Delivery log: every attempt, newest first",
+    description="`event_id` is the `webhook-id` sent, the same on every attempt of one event (and on "
+    "a replay); `delivery_status` is pending (will retry), delivered or failed; `delivery_id` names "
+    "the delivery to replay.",
 )
 def deliveries(
     id: int = SubscriptionId,
@@ -142,5 +146,21 @@ def deliveries(
     ),
     principal: Principal = Depends(requires(Scope.RETURNS_READ)),
     db: Database = Depends(get_db),
-) -> list[AttemptOut]:
-    return [_attempt(r) for r in service.delivery_log(db, principal, id, limit, before)]
+) -> list[AttemptRecord]:
+    return service.delivery_log(db, principal, id, limit, before)
+
+
+@router.post(
+    "/2025-07/webhook/{id}/deliveries/{delivery_id}/replay",
+    status_code=202,
+    response_model=ReplayOut,
+    responses={**ERRORS, 422: {"model": shipbob_schemas.ApiError, "description": "Delivery still pending"}},
+    summary="Send a delivered (or given-up) event again, with the same webhook-id",
+)
+def replay(
+    id: int = SubscriptionId,
+    delivery_id: int = DeliveryId,
+    principal: Principal = Depends(requires(Scope.RETURNS_WRITE)),
+    db: Database = Depends(get_db),
+) -> ReplayOut:
+    return replay_out(service.replay_delivery(db, principal, id, delivery_id))

@@ -23,6 +23,7 @@ from homeward.kit.text import INT32_MAX
 
 router = APIRouter()
 SubscriptionId = Path(ge=0, le=INT32_MAX)
+DeliveryId = Path(ge=0, le=INT32_MAX)
 
 
 async def _render(
@@ -87,3 +88,16 @@ async def remove_webhook(
     await run_in_threadpool(service.remove_subscription, db, principal, subscription_id)
     flash(request, f"Webhook {subscription_id} removed; it receives no more events.")
     return RedirectResponse("/settings/webhooks", status_code=303)
+
+
+@router.post("/settings/webhooks/{subscription_id}/deliveries/{delivery_id}/replay")
+async def replay_delivery(
+    request: Request,
+    subscription_id: int = SubscriptionId,
+    delivery_id: int = DeliveryId,
+    principal: Principal = Depends(merchant),
+    db: Database = Depends(get_db),
+) -> Response:
+    replayed = await run_in_threadpool(service.replay_delivery, db, principal, subscription_id, delivery_id)
+    flash(request, f"Event {replayed.event_id} will be sent again (delivery {replayed.delivery_id}).")
+    return RedirectResponse(f"/settings/webhooks/{subscription_id}", status_code=303)

@@ -311,7 +311,7 @@ def apply_refunds(
                     row.reason,
                     row.feedback.value if row.feedback else None,
                     row.notes,
-                    *(amount for _, amount in row.amounts.items()),
+                    *repository.AMOUNT_PARTS(row.amounts),
                 )
             )
     repository.insert_lines(connection, lines)

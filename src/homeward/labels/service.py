@@ -49,6 +49,8 @@ def create_return(
 ) -> LabelledReturn:
     """Create a return and, when asked, its label: both or neither."""
     principal.require(Scope.RETURNS_WRITE)
+    if label is None:  # the usual API create: the batch-of-one path, which reads nothing back
+        return LabelledReturn(returns.create_return(db, principal, channel_id, request), None)
     with db.write() as session:
         row = returns.create_return_in(session, principal, channel_id, request)
         label_row = _give_label(session, row, label, prefix="label.") if label is not None else None

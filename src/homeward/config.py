@@ -43,8 +43,9 @@ class Settings(BaseSettings):
     webhook_poll_seconds: float = 0.5
     # POSTs one worker has in flight at once (each on its own kept-alive connections).
     webhook_concurrency: int = 4
-    # Events (and retries) one worker takes per transaction.
-    webhook_batch: int = 200
+    # Events (and retries) one worker takes per transaction (per-batch round trips amortized over
+    # more events; SQLite writers wait while a batch is rendered, so smaller suits a busy SQLite).
+    webhook_batch: int = 500
     # Finished deliveries (with their log) and sent events are forgotten after this many days; the
     # worker prunes them a small batch at a time, `homeward webhook prune` all at once.
     event_retention_days: float = 30.0

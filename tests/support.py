@@ -119,6 +119,13 @@ def live_server(database_url: str, workers: int = 1) -> Iterator[str]:
 @contextmanager
 def demo_server(backend: str) -> Iterator[tuple[str, dict[str, Any]]]:
     """A fresh database on `backend` with the demo loaded, served over real HTTP: (base URL, demo)."""
+    with demo_database(backend) as (url, demo), live_server(url) as base:
+        yield base, demo
+
+
+@contextmanager
+def demo_database(backend: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """A fresh database on `backend` with the demo loaded: (database URL, demo)."""
     from homeward.db import Database
     from homeward.demo.data import load
 
@@ -129,5 +136,4 @@ def demo_server(backend: str) -> Iterator[tuple[str, dict[str, Any]]]:
             upgrade(url)
         else:
             url = stack.enter_context(postgres_database())
-        demo = load(Database(url))
-        yield stack.enter_context(live_server(url)), demo
+        yield url, load(Database(url))

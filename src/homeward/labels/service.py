@@ -53,8 +53,8 @@ def create_return(
         return LabelledReturn(returns.create_return(db, principal, channel_id, request), None)
     with db.write() as session:
         row = returns.create_return_in(session, principal, channel_id, request)
-        label_row = _give_label(session, row, label, prefix="label.") if label is not None else None
-        return LabelledReturn(returns.record_of(session, row), _record(label_row))
+        label_row = _give_label(session, row, label, prefix="label.")
+        return LabelledReturn(returns.record_of(session, row), to_label_record(label_row))
 
 
 def request_label(

@@ -162,6 +162,16 @@ def unit_of_work(factory: sessionmaker[Session], *, write: bool = True) -> Itera
             raise
 
 
+@contextmanager
+def _session_on(connection: Connection) -> Iterator[Session]:
+    """A read session on a connection already checked out (see Database.one_connection)."""
+    with Session(bind=connection, expire_on_commit=False) as session:
+        try:
+            yield session
+        finally:
+            session.rollback()
+
+
 def alembic_config(url: str) -> Any:
     from alembic.config import Config
 
@@ -197,11 +207,15 @@ class Database:
         self.read_factory = read_session_factory(self.url)
         self._read_engine = self.read_factory.kw["bind"]
         self._statement_engine = self._read_engine.execution_options(**{STATEMENT_OPTION: True})
+        self._reads_autocommit = self._read_engine.dialect.name == "postgresql"
 
     def write(self) -> Any:
         return unit_of_work(self.factory, write=True)
 
     def read(self) -> Any:
+        shared = self._shared()
+        if shared is not None and self._reads_autocommit:
+            return _session_on(shared)
         return unit_of_work(self.read_factory, write=False)
 
     def ping(self) -> None:
@@ -219,17 +233,23 @@ class Database:
         """A bare connection for short reads of one statement each, no ORM session: what
         authentication uses on every request. Each statement sees its own snapshot (several
         statements that must agree belong in read()). Inside one_connection(), its connection."""
-        shared = _SHARED.get()
-        if shared is not None and shared.engine.pool is self._statement_engine.pool:
+        shared = self._shared()
+        if shared is not None:
             yield shared
             return
         with self._statement_engine.connect() as connection:
             yield connection
 
+    def _shared(self) -> Connection | None:
+        shared = _SHARED.get()
+        return shared if shared is not None and shared.engine.pool is self._statement_engine.pool else None
+
     @contextmanager
     def one_connection(self) -> Iterator[None]:
         """Every connect() inside (in this context: this task or thread) shares one connection:
-        a request that authenticates and then reads a little checks one out of the pool, not two."""
+        a request that authenticates and then reads a little checks one out of the pool, not two.
+        On PostgreSQL read() shares it too: a read session runs in autocommit there, just as
+        this connection does, so it is the same thing; SQLite's read() keeps its own BEGIN."""
         with self._statement_engine.connect() as connection:
             token = _SHARED.set(connection)
             try:

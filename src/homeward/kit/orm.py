@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.types import TypeEngine
 
 # Stable constraint names so Alembic migrations read the same on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -78,22 +79,31 @@ class Money(TypeDecorator[Decimal]):
         return None if value is None else Decimal(str(value))
 
 
-class _JsonIds(TypeDecorator[list[int]]):
-    """A list of ids bound as one JSON text (SQLite's json_each reads it back as rows)."""
+class _JsonList(TypeDecorator[list[Any]]):
+    """A list of plain values (ids, texts) bound as one JSON text (SQLite's json_each reads it
+    back as rows)."""
 
     impl = String
     cache_ok = True
 
-    def process_bind_param(self, value: Iterable[int] | None, dialect: Dialect) -> str | None:
-        return None if value is None else json.dumps([int(v) for v in value])
+    def process_bind_param(self, value: Iterable[Any] | None, dialect: Dialect) -> str | None:
+        return None if value is None else json.dumps(list(value))
+
+
+def in_values(
+    column: SQLColumnExpression[Any], dialect: str, name: str, element: type[TypeEngine[Any]] = Integer
+) -> ColumnElement[bool]:
+    """`column IN (:name)` for a list bound at execution as one value, so the statement's text is
+    the same whatever the count: compiled once, only bound on each execution (an expanding IN is
+    re-rendered every time, which cost more than the query on a page of fifty). PostgreSQL gets
+    an array (`= ANY(:name)`), SQLite a JSON array read by json_each. `element`: the values' type
+    (Integer or String)."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(element())))
+    values = func.json_each(bindparam(name, type_=_JsonList())).table_valued("value")
+    return column.in_(select(values.c.value))
 
 
 def in_ids(column: SQLColumnExpression[int], dialect: str, name: str = "ids") -> ColumnElement[bool]:
-    """`column IN (:ids)` for a list bound at execution as one value, so the statement's text is
-    the same whatever the count: compiled once, only bound on each execution (an expanding IN is
-    re-rendered every time, which cost more than the query on a page of fifty). PostgreSQL gets
-    an array (`= ANY(:ids)`), SQLite a JSON array read by json_each."""
-    if dialect == "postgresql":
-        return column == any_(bindparam(name, type_=ARRAY(Integer)))
-    ids = func.json_each(bindparam(name, type_=_JsonIds())).table_valued("value")
-    return column.in_(select(ids.c.value))
+    """`column IN (:ids)` for a list of integer ids (see in_values)."""
+    return in_values(column, dialect, name)

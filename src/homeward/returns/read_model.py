@@ -38,7 +38,7 @@ from homeward.returns.domain import ReturnStatus
 from homeward.returns.listing import ReturnFilter
 from homeward.returns.models import ReturnItem, ReturnOrder, ReturnTransaction
 from homeward.returns.records import ReturnRecord, build_record
-from homeward.returns.repository import filter_conditions
+from homeward.returns.repository import FilterShape, filter_conditions, filter_params, filter_shape
 from homeward.tenants.models import Channel, Merchant
 
 _HEAD = select(
@@ -107,9 +107,14 @@ def _children_query(dialect: str) -> CompoundSelect[*tuple[Any, ...]]:
     ).order_by(literal_column("kind"), literal_column("id"))
 
 
+_ONE = _HEAD.where(
+    ReturnOrder.id == bindparam("return_id"), ReturnOrder.merchant_id == bindparam("merchant_id")
+)
+
+
 def record(session: Session, merchant_id: int, return_id: int) -> ReturnRecord | None:
     """One of the merchant's returns, or None (another merchant's return is simply not there)."""
-    found = records(session, _HEAD.where(ReturnOrder.id == return_id, ReturnOrder.merchant_id == merchant_id))
+    found = records(session, _ONE, {"return_id": return_id, "merchant_id": merchant_id})
     return found[0] if found else None
 
 
@@ -118,24 +123,37 @@ def page(
 ) -> list[ReturnRecord]:
     """Up to limit+1 returns in display order, seeking from the cursor by id (keyset pagination)."""
     descending = filters.newest_first != cursor.backwards  # reading backwards flips the order
-    query = _HEAD.where(*filter_conditions(merchant_id, filters))
-    if cursor.key is not None:
-        query = query.where(ReturnOrder.id < cursor.key if descending else ReturnOrder.id > cursor.key)
-    query = query.order_by(ReturnOrder.id.desc() if descending else ReturnOrder.id.asc()).limit(limit + 1)
-    found = records(session, query)
+    dialect = session.connection().dialect.name
+    query = _page_query(filter_shape(filters), dialect, descending, seeks=cursor.key is not None)
+    params = filter_params(merchant_id, filters) | {"key": cursor.key, "limit": limit + 1}
+    found = records(session, query, params)
     if cursor.backwards:
         found.reverse()
     return found
+
+
+@cache
+def _page_query(
+    shape: FilterShape, dialect: str, descending: bool, *, seeks: bool
+) -> Select[*tuple[Any, ...]]:
+    """A page's head query for one shape of filter, built once (see filter_conditions)."""
+    query = _HEAD.where(*filter_conditions(shape, dialect))
+    if seeks:
+        key = bindparam("key", type_=Integer())
+        query = query.where(ReturnOrder.id < key if descending else ReturnOrder.id > key)
+    order = ReturnOrder.id.desc() if descending else ReturnOrder.id.asc()
+    return query.order_by(order).limit(bindparam("limit"))
 
 
 def numbered_page(
     session: Session, merchant_id: int, filters: ReturnFilter, offset: int, limit: int
 ) -> tuple[list[ReturnRecord], int]:
     """Numbered pages for the 1.0 dialect, with the total it reports in headers."""
-    conditions = filter_conditions(merchant_id, filters)
+    conditions = filter_conditions(filter_shape(filters), session.connection().dialect.name)
+    params = filter_params(merchant_id, filters)
     order = ReturnOrder.id.desc() if filters.newest_first else ReturnOrder.id.asc()
-    found = records(session, _HEAD.where(*conditions).order_by(order).offset(offset).limit(limit))
-    total = session.scalar(select(func.count()).select_from(ReturnOrder).where(*conditions)) or 0
+    found = records(session, _HEAD.where(*conditions).order_by(order).offset(offset).limit(limit), params)
+    total = session.scalar(select(func.count()).select_from(ReturnOrder).where(*conditions), params) or 0
     return found, int(total)
 
 
@@ -144,21 +162,25 @@ def status_counts(
 ) -> dict[ReturnStatus, int]:
     """How many of the merchant's returns match the filters in each status, counting at most `cap`
     per status: one statement whose cost is bounded by the cap, whatever the merchant's size."""
-    conditions = filter_conditions(merchant_id, filters.without_status())
+    others = filters.without_status()
+    conditions = filter_conditions(filter_shape(others), session.connection().dialect.name)
 
     def capped(status: ReturnStatus) -> ScalarSelect[int]:
         matching = select(ReturnOrder.id).where(*conditions, ReturnOrder.status == status.value).limit(cap)
         return select(func.count()).select_from(matching.subquery()).scalar_subquery()
 
-    row = session.connection().execute(select(*(capped(s) for s in ReturnStatus))).one()
+    query = select(*(capped(s) for s in ReturnStatus))
+    row = session.connection().execute(query, filter_params(merchant_id, others)).one()
     return {status: int(count) for status, count in zip(ReturnStatus, row, strict=True)}
 
 
-def records(session: Session, query: Select[*tuple[Any, ...]]) -> list[ReturnRecord]:
-    """The returns a head query selects, in its order, with their items, transactions and
-    inspections read in one more query for the whole batch."""
+def records(
+    session: Session, query: Select[*tuple[Any, ...]], params: dict[str, Any] | None = None
+) -> list[ReturnRecord]:
+    """The returns a head query selects (with `params` bound), in its order, with their items,
+    transactions and inspections read in one more query for the whole batch."""
     connection = session.connection()
-    heads = _plain(connection.execute(query))
+    heads = _plain(connection.execute(query, params))
     if not heads:
         return []
     children: dict[tuple[int, int], list[Any]] = defaultdict(list)

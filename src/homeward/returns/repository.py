@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
+from enum import Enum
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Select,
-    SQLColumnExpression,
+    String,
     bindparam,
     func,
     insert,
@@ -19,9 +22,10 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
 from homeward.catalog.models import FulfillmentCenter
+from homeward.kit.orm import in_values
 from homeward.orders.models import Order, Shipment, ShipmentLine, ShipmentLineSerial
 from homeward.receiving.models import Inspection
 from homeward.returns.listing import ReturnFilter
@@ -296,52 +300,78 @@ def _loaded(query: Select[ReturnOrder]) -> Select[ReturnOrder]:
     )
 
 
-def filter_conditions(merchant_id: int, f: ReturnFilter) -> list[ColumnElement[bool]]:
-    """A list's filters as WHERE conditions, always scoped to the merchant."""
+# A list filter matching one column against the caller's values: (ReturnFilter field, column).
+_ONE_OF: tuple[tuple[str, InstrumentedAttribute[Any]], ...] = (
+    ("ids", ReturnOrder.id),
+    ("reference_ids", ReturnOrder.reference_id),
+    ("statuses", ReturnOrder.status),
+    ("fulfillment_center_ids", ReturnOrder.fulfillment_center_id),
+    ("tracking_numbers", ReturnOrder.tracking_number),
+    ("original_shipment_ids", ReturnOrder.original_shipment_id),
+    ("store_order_ids", ReturnOrder.store_order_id),
+    ("return_types", ReturnOrder.return_type),
+    ("inventory_ids", ReturnItem.inventory_id),  # a return matches when one of its items does
+    ("return_actions", ReturnItem.action),
+)
+# Date bounds: (ReturnFilter field, column, whether it is a lower bound).
+_BOUNDS: tuple[tuple[str, InstrumentedAttribute[Any], bool], ...] = (
+    ("start_date", ReturnOrder.insert_date, True),
+    ("end_date", ReturnOrder.insert_date, False),
+    ("completed_start_date", ReturnOrder.completed_date, True),
+    ("completed_end_date", ReturnOrder.completed_date, False),
+)
+# Which filters are set: per _ONE_OF field none (0), one value (1) or several (2), then whether
+# there is a search text, then per _BOUNDS field whether it is set.
+FilterShape = tuple[int, ...]
+
+
+def filter_shape(f: ReturnFilter) -> FilterShape:
+    counts = tuple(min(len(getattr(f, field)), 2) for field, _ in _ONE_OF)
+    return (*counts, f.search is not None, *(getattr(f, field) is not None for field, _, _ in _BOUNDS))
+
+
+def filter_params(merchant_id: int, f: ReturnFilter) -> dict[str, Any]:
+    """The values filter_conditions' conditions bind, the merchant's id among them."""
+    params: dict[str, Any] = {"merchant_id": merchant_id, "search": f.search}
+    for field, _ in _ONE_OF:
+        values = [v.value if isinstance(v, Enum) else v for v in getattr(f, field)]
+        params[field] = values[0] if len(values) == 1 else values
+    for field, _, _ in _BOUNDS:
+        params[field] = getattr(f, field)
+    return params
+
+
+@cache
+def filter_conditions(shape: FilterShape, dialect: str) -> tuple[ColumnElement[bool], ...]:
+    """A list's filters as WHERE conditions, always scoped to the merchant, with every value bound
+    by name (filter_params). Built once per shape of filter and kind of database, so a statement
+    made of them is too: a list request only binds values, no SQL is built or rendered for it."""
     r = ReturnOrder
-    conditions: list[ColumnElement[bool]] = [r.merchant_id == merchant_id]
-    if f.ids:
-        conditions.append(_one_of(r.id, f.ids))
-    if f.reference_ids:
-        conditions.append(_one_of(r.reference_id, f.reference_ids))
-    if f.statuses:
-        conditions.append(_one_of(r.status, [s.value for s in f.statuses]))
-    if f.fulfillment_center_ids:
-        conditions.append(_one_of(r.fulfillment_center_id, f.fulfillment_center_ids))
-    if f.tracking_numbers:
-        conditions.append(_one_of(r.tracking_number, f.tracking_numbers))
-    if f.original_shipment_ids:
-        conditions.append(_one_of(r.original_shipment_id, f.original_shipment_ids))
-    if f.store_order_ids:
-        conditions.append(_one_of(r.store_order_id, f.store_order_ids))
-    if f.return_types:
-        conditions.append(_one_of(r.return_type, [t.value for t in f.return_types]))
-    if f.search is not None:
+    conditions: list[ColumnElement[bool]] = [r.merchant_id == bindparam("merchant_id")]
+    counts, search, bounds = shape[: len(_ONE_OF)], shape[len(_ONE_OF)], shape[len(_ONE_OF) + 1 :]
+    for (field, column), count in zip(_ONE_OF, counts, strict=True):
+        if not count:
+            continue
+        condition = _one_of(column, field, several=count > 1, dialect=dialect)
+        if column.class_ is ReturnItem:
+            condition = r.id.in_(select(ReturnItem.return_id).where(condition))
+        conditions.append(condition)
+    if search:
         # Each column has a (merchant_id, column) index: the database unites three index lookups.
-        conditions.append(
-            or_(r.reference_id == f.search, r.tracking_number == f.search, r.store_order_id == f.search)
-        )
-    if f.inventory_ids:
-        conditions.append(
-            r.id.in_(select(ReturnItem.return_id).where(_one_of(ReturnItem.inventory_id, f.inventory_ids)))
-        )
-    if f.return_actions:
-        actions = [a.value for a in f.return_actions]
-        conditions.append(r.id.in_(select(ReturnItem.return_id).where(_one_of(ReturnItem.action, actions))))
-    if f.start_date is not None:
-        conditions.append(r.insert_date >= f.start_date)
-    if f.end_date is not None:
-        conditions.append(r.insert_date <= f.end_date)
-    if f.completed_start_date is not None:
-        conditions.append(r.completed_date >= f.completed_start_date)
-    if f.completed_end_date is not None:
-        conditions.append(r.completed_date <= f.completed_end_date)
-    return conditions
+        text = bindparam("search", type_=String())
+        conditions.append(or_(r.reference_id == text, r.tracking_number == text, r.store_order_id == text))
+    for (field, column, lower), is_set in zip(_BOUNDS, bounds, strict=True):
+        if is_set:
+            conditions.append(column >= bindparam(field) if lower else column <= bindparam(field))
+    return tuple(conditions)
 
 
-def _one_of(column: SQLColumnExpression[Any], values: Sequence[Any]) -> ColumnElement[bool]:
-    """`column IN (...)`, or `column = value` for the usual single value: an IN list is expanded
-    into the SQL text on every execution, an equality is compiled once and only bound."""
-    if len(values) == 1:
-        return column == values[0]  # type: ignore[no-any-return]
-    return column.in_(values)
+def _one_of(
+    column: InstrumentedAttribute[Any], name: str, *, several: bool, dialect: str
+) -> ColumnElement[bool]:
+    """`column = :name` for the usual single value (an index seek the planner can order by),
+    `column IN (:name)` for several, bound as one list (kit.orm.in_values)."""
+    if not several:
+        return column == bindparam(name)  # type: ignore[no-any-return]
+    element = Integer if isinstance(column.type, Integer) else String
+    return in_values(column, dialect, name, element)

@@ -205,7 +205,7 @@ def _plain(result: Result[Any]) -> list[Any]:
     """A result's rows as named tuples: building a page reads a thousand columns by name, and a
     Row answers a name a hundred times slower than a named tuple does."""
     make = _named_tuple(tuple(result.keys()))._make
-    return [make(row) for row in result]
+    return [make(row) for row in result.all()]
 
 
 @cache

@@ -195,6 +195,14 @@ def test_list_filters(client: TestClient, demo: dict[str, Any]) -> None:
         regular["id"],
     ]
     assert listed(CompletedStartDate="2000-01-01T00:00:00Z") == []
+    # Several values of a filter are bound as one list: ids, texts, and the items' columns.
+    assert listed(Ids=f"{regular['id']},{disposed['id']},999999") == [disposed["id"], regular["id"]]
+    assert listed(FulfillmentCenterIds="2,999") == [loose_one["id"]]
+    assert listed(TrackingNumbers="TRK-2,NOT-THERE") == [loose_one["id"]]
+    assert listed(InventoryIds="1002,999999") == [disposed["id"], regular["id"]]
+    assert listed(ReturnActions="Quarantine") == [regular["id"]]
+    assert listed(ReturnActions="Dispose,Quarantine") == [disposed["id"], regular["id"]]
+    assert listed(ReferenceIds="F-2,F-3", Status="Arrived,Processing") == [loose_one["id"]]
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
+from homeward.auth.domain import hash_token
+from homeward.auth.models import AccessToken
+from homeward.db import Database
+from homeward.kit.clock import utcnow
 from homeward.returns.domain import ReturnStatus
 from tests.builders import auth, merchant_headers, return_body
 from tests.warehouse.flow import take_to
@@ -43,6 +48,25 @@ def test_another_merchants_return_is_404(client: TestClient, demo: dict[str, Any
     assert client.put(f"{URL}/{created['id']}", json=return_body(demo), headers=other).status_code == 404
     assert client.get(f"{URL}/{created['id']}/statushistory", headers=other).status_code == 404
     assert client.get(URL, headers=other).json()["items"] == []
+
+
+def test_a_token_revoked_while_in_use_is_refused_at_its_next_request(
+    client: TestClient, demo: dict[str, Any], db: Database
+) -> None:
+    """Nothing about a caller outlives its request: once its token is revoked, the very next read
+    (list, single return, any read of the API) is a 401 like any token that is not valid."""
+    headers = merchant_headers(demo)
+    created = create(client, demo, "R-1")
+    assert client.get(URL, headers=headers).status_code == 200
+    assert client.get(f"{URL}/{created['id']}", headers=headers).status_code == 200
+    not_valid = client.get(URL, headers=auth("hw_not-a-real-token", demo["channel_id"]))
+    with db.write() as session:
+        token = AccessToken.token_hash == hash_token(demo["token"])
+        session.execute(update(AccessToken).where(token).values(revoked_at=utcnow()))
+    for target in (URL, f"{URL}/{created['id']}", "/2025-07/fulfillment-center"):
+        response = client.get(target, headers=headers)
+        assert response.status_code == 401, target
+        assert response.json() == not_valid.json()
 
 
 def test_unknown_return_is_404_problem(client: TestClient, demo: dict[str, Any]) -> None:

@@ -9,7 +9,7 @@ Every query is scoped by the caller's conditions, which always include the merch
 from __future__ import annotations
 
 from collections import defaultdict, namedtuple
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -38,7 +38,13 @@ from homeward.returns.domain import ReturnStatus
 from homeward.returns.listing import ReturnFilter
 from homeward.returns.models import ReturnItem, ReturnOrder, ReturnTransaction
 from homeward.returns.records import ReturnRecord, build_record
-from homeward.returns.repository import FilterShape, filter_conditions, filter_params, filter_shape
+from homeward.returns.repository import (
+    SHAPES_KEPT,
+    FilterShape,
+    filter_conditions,
+    filter_params,
+    filter_shape,
+)
 from homeward.tenants.models import Channel, Merchant
 
 _HEAD = select(
@@ -132,7 +138,7 @@ def page(
     return found
 
 
-@cache
+@lru_cache(maxsize=SHAPES_KEPT)
 def _page_query(
     shape: FilterShape, dialect: str, descending: bool, *, seeks: bool
 ) -> Select[*tuple[Any, ...]]:

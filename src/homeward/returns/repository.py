@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from enum import Enum
-from functools import cache
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -341,7 +341,11 @@ def filter_params(merchant_id: int, f: ReturnFilter) -> dict[str, Any]:
     return params
 
 
-@cache
+# Bounded: a caller choosing which filters to set must not grow the process without end.
+SHAPES_KEPT = 256
+
+
+@lru_cache(maxsize=SHAPES_KEPT)
 def filter_conditions(shape: FilterShape, dialect: str) -> tuple[ColumnElement[bool], ...]:
     """A list's filters as WHERE conditions, always scoped to the merchant, with every value bound
     by name (filter_params). Built once per shape of filter and kind of database, so a statement

@@ -211,7 +211,7 @@ def rows_of_span(
     each group's rows in file order."""
     found: dict[str, list[tuple[int, list[str]]]] = {}
     params = {"b_file": file_id, "b_after": after_row, "b_last": last_row}
-    for key, number, cells in session.execute(_ROWS_OF_SPAN, params):
+    for key, number, cells in bulk.fetch_all(session.connection(), _ROWS_OF_SPAN, params):
         found.setdefault(key, []).append((number, json.loads(cells)))
     # Sorted here, not in SQL: asked to ORDER BY, SQLite walks every row of the file instead.
     for rows in found.values():
@@ -274,7 +274,8 @@ def verdicts_after(
         .order_by(_rows.c.row_number)
         .limit(limit)
     )
-    return [(n, json.loads(cells), ok, error) for n, cells, ok, error in session.execute(query)]
+    rows = bulk.fetch_all(session.connection(), query)
+    return [(n, json.loads(cells), ok, error) for n, cells, ok, error in rows]
 
 
 def verdict_counts(session: Session, file_id: int) -> tuple[int, int]:
@@ -335,7 +336,7 @@ def lock_orders(
     params = {"b_merchant": merchant_id, "b_orders": _listed(names, dialect)}
     heads: dict[str, tuple[int, str, str | None]] = {}
     items: dict[str, dict[str, LockedItem]] = {}
-    for row in connection.execute(_lock_orders(dialect), params):
+    for row in bulk.fetch_all(connection, _lock_orders(dialect), params):
         heads.setdefault(row[1], (row[0], row[2], row[3]))
         charged = Amounts(Decimal(row[8]), Decimal(row[9]), Decimal(row[10]), Decimal(row[11]))
         refunded = Amounts(Decimal(row[13]), Decimal(row[14]), Decimal(row[15]), Decimal(row[16]))

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from homeward.config import get_settings
 from homeward.db import Database
 from homeward.events.outbox import record_refunds_applied
+from homeward.kit import gcpause
 from homeward.kit.clock import utcnow
 from homeward.kit.errors import NotFound
 from homeward.marketplace.domain import Amounts, MarketplaceOrderStatus
@@ -56,7 +57,8 @@ def handle(
 
     `on_received` runs once the rows are safely staged (the FTP server empties its inbox there).
     """
-    record = receive(db, inbound)
+    with gcpause.paused():
+        record = receive(db, inbound)
     if on_received is not None:
         on_received(record)
     return complete(db, record.id, sink)
@@ -64,8 +66,9 @@ def handle(
 
 def complete(db: Database, file_id: int, sink: AckSink) -> FileOutcome:
     """Finish a received file from the database alone (also how a restart resumes one)."""
-    finish(db, file_id)
-    location = sink.deliver(_ack_name(db, file_id), ack_chunks(db, file_id))
+    with gcpause.paused():
+        finish(db, file_id)
+        location = sink.deliver(_ack_name(db, file_id), ack_chunks(db, file_id))
     return FileOutcome(mark_done(db, file_id), location)
 
 

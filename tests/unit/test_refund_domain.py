@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from homeward.marketplace.domain import Amounts, MarketplaceOrderStatus
-from homeward.refunds import domain
+from homeward.refunds import csv_format, domain
 from homeward.refunds.domain import COLUMNS, ItemFacts, OrderFacts, RefundFeedback, parse_row, settle_group
 
 CENT = Decimal("0.01")
@@ -149,3 +149,14 @@ def test_no_sequence_of_accepted_refunds_takes_more_than_was_charged(
         assert facts.refunded_quantity <= quantity
         for name, refunded in facts.refunded.items():
             assert refunded <= getattr(facts.charged, name)
+
+
+@given(st.lists(st.lists(st.text(max_size=12), max_size=14), min_size=1, max_size=5))
+@settings(max_examples=300)
+def test_staged_cells_read_back_exactly_and_hold_no_nul(rows: list[list[str]]) -> None:
+    """Staged rows keep their cells as CSV records (JSON where CSV cannot: a NUL): whatever a row
+    holds comes back as it was, and nothing stored holds a NUL (PostgreSQL text cannot)."""
+    encode = csv_format.LineEncoder()
+    lines = [encode(cells) for cells in rows]
+    assert not any("\x00" in line for line in lines)
+    assert csv_format.decode_lines(lines) == rows

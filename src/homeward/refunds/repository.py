@@ -35,7 +35,7 @@ from homeward.db import WRITE_OPTION, Database, engine_for
 from homeward.kit.clock import utcnow
 from homeward.marketplace.domain import Amounts
 from homeward.marketplace.models import MarketplaceOrder, MarketplaceOrderItem
-from homeward.refunds import bulk
+from homeward.refunds import bulk, csv_format
 from homeward.refunds.domain import ItemFacts, RowResult
 from homeward.refunds.models import Refund, RefundFile, RefundFileGroup, RefundFileRow, RefundLine
 from homeward.refunds.records import FileStatus
@@ -173,12 +173,14 @@ def unfinished_upload(session: Session, merchant_id: int, name: str, sha256: str
 
 
 def stage_rows(session: Session, file_id: int, rows: Iterable[tuple[int, str, list[str]]]) -> int:
-    """Insert (row number, group key, cells), streamed in one bulk statement; returns how many."""
+    """Insert (row number, group key, cells), streamed in one bulk statement; returns how many.
+    The cells are kept as one CSV record (csv_format.LineEncoder)."""
+    encode = csv_format.LineEncoder()
     return bulk.insert(
         session.connection(),
         "refund_file_rows",
         ("file_id", "row_number", "group_key", "cells"),
-        ((file_id, number, key, json.dumps(cells, ensure_ascii=False)) for number, key, cells in rows),
+        ((file_id, number, key, encode(cells)) for number, key, cells in rows),
     )
 
 
@@ -211,8 +213,9 @@ def rows_of_span(
     each group's rows in file order."""
     found: dict[str, list[tuple[int, list[str]]]] = {}
     params = {"b_file": file_id, "b_after": after_row, "b_last": last_row}
-    for key, number, cells in bulk.fetch_all(session.connection(), _ROWS_OF_SPAN, params):
-        found.setdefault(key, []).append((number, json.loads(cells)))
+    rows = bulk.fetch_all(session.connection(), _ROWS_OF_SPAN, params)
+    for (key, number, _), cells in zip(rows, csv_format.decode_lines([row[2] for row in rows]), strict=True):
+        found.setdefault(key, []).append((number, cells))
     # Sorted here, not in SQL: asked to ORDER BY, SQLite walks every row of the file instead.
     for rows in found.values():
         rows.sort(key=lambda row: row[0])
@@ -275,7 +278,8 @@ def verdicts_after(
         .limit(limit)
     )
     rows = bulk.fetch_all(session.connection(), query)
-    return [(n, json.loads(cells), ok, error) for n, cells, ok, error in rows]
+    decoded = csv_format.decode_lines([row[1] for row in rows])
+    return [(n, cells, ok, error) for (n, _, ok, error), cells in zip(rows, decoded, strict=True)]
 
 
 def verdict_counts(session: Session, file_id: int) -> tuple[int, int]:
@@ -336,11 +340,17 @@ def lock_orders(
     params = {"b_merchant": merchant_id, "b_orders": _listed(names, dialect)}
     heads: dict[str, tuple[int, str, str | None]] = {}
     items: dict[str, dict[str, LockedItem]] = {}
+    known: dict[tuple[Any, ...], Amounts] = {}  # items repeat their amounts: each read once
+
+    def amounts(parts: tuple[Any, ...]) -> Amounts:
+        found = known.get(parts)
+        if found is None:
+            found = known[parts] = Amounts(*map(Decimal, parts))
+        return found
+
     for row in bulk.fetch_all(connection, _lock_orders(dialect), params):
         heads.setdefault(row[1], (row[0], row[2], row[3]))
-        charged = Amounts(Decimal(row[8]), Decimal(row[9]), Decimal(row[10]), Decimal(row[11]))
-        refunded = Amounts(Decimal(row[13]), Decimal(row[14]), Decimal(row[15]), Decimal(row[16]))
-        facts = ItemFacts(row[5], row[7], charged, row[12], refunded)
+        facts = ItemFacts(row[5], row[7], amounts(row[8:12]), row[12], amounts(row[13:17]))
         items.setdefault(row[1], {})[row[5]] = LockedItem(row[4], row[6], facts)
     return {
         name: LockedOrder(id_, name, status, store, items[name])

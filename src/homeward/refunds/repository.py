@@ -32,10 +32,11 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.types import NullType
 
 from homeward.db import WRITE_OPTION, Database, engine_for
+from homeward.kit import bulk
 from homeward.kit.clock import utcnow
 from homeward.marketplace.domain import Amounts
 from homeward.marketplace.models import MarketplaceOrder, MarketplaceOrderItem
-from homeward.refunds import bulk, csv_format
+from homeward.refunds import csv_format
 from homeward.refunds.domain import ItemFacts, RowResult
 from homeward.refunds.models import Refund, RefundFile, RefundFileGroup, RefundFileRow, RefundLine
 from homeward.refunds.records import FileStatus
@@ -203,7 +204,7 @@ def pending_groups(session: Session, file_id: int, after_row: int, limit: int) -
         .order_by(_groups.c.first_row)
         .limit(limit)
     )
-    return [(key, first) for key, first in session.execute(query)]
+    return [(key, first) for key, first in bulk.fetch_all(session.connection(), query)]
 
 
 def rows_of_span(
@@ -325,7 +326,7 @@ def claim_span(connection: Connection, file_id: int, after_row: int, last_row: i
     """Mark the groups whose first row is in (after_row, last_row] settled; returns those this
     transaction claimed (not settled before, nor by another processor, whose claim this waits for)."""
     params = {"b_file": file_id, "b_after": after_row, "b_last": last_row}
-    return {key for (key,) in connection.execute(_CLAIM_SPAN, params)}
+    return {key for (key,) in bulk.fetch_all(connection, _CLAIM_SPAN, params)}
 
 
 def lock_orders(

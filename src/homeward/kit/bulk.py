@@ -1,4 +1,4 @@
-"""Driver-level bulk writes for refund files: tens of thousands of rows per statement.
+"""Driver-level bulk writes (refund files, their events): tens of thousands of rows per statement.
 
 At these sizes SQLAlchemy's per-row parameter handling costs more than the database's own work,
 so these few statements go straight to the driver, in the caller's transaction: PostgreSQL gets

@@ -61,6 +61,11 @@ _CLAIM = (
     .values(done=True)
 )
 _ASYNC_COMMIT = text("SET synchronous_commit = off")
+# A batch touches a few thousand orders and items by key, all in cache: priced at the default
+# random_page_cost (4, for spinning disks) the planner hashes the whole items table per batch
+# instead (seen at 110,000 items: 30-60 ms instead of 8-40 ms, twice per batch).
+_CACHED_PAGES = text("SET random_page_cost = 1.1")
+_RESET_PAGES = text("RESET random_page_cost")
 _ANALYZE_STAGING = text("ANALYZE refund_file_rows, refund_file_groups")
 _SYNC_COMMIT = text("RESET synchronous_commit")
 _JOIN_GROUP = (_groups.c.file_id == _rows.c.file_id) & (_groups.c.group_key == _rows.c.group_key)
@@ -240,6 +245,7 @@ def group_connection(db: Database) -> Iterator[Connection]:
             # every batch (a 100,000-row file cost per row what ten 10,000-row files did not).
             connection.execute(_ANALYZE_STAGING)
             connection.execute(_ASYNC_COMMIT)
+            connection.execute(_CACHED_PAGES)
             connection.commit()
         try:
             yield connection
@@ -247,6 +253,7 @@ def group_connection(db: Database) -> Iterator[Connection]:
             if relaxed and not connection.invalidated:
                 connection.rollback()
                 connection.execute(_SYNC_COMMIT)
+                connection.execute(_RESET_PAGES)
                 connection.commit()
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -142,31 +143,47 @@ def process(db: Database, file_id: int) -> None:
     Groups are settled a batch at a time, one transaction per batch (see _settle_batch): a crash
     loses at most the batch in flight, which the next run settles again from scratch. A batch is
     read and parsed before its transaction begins, so the transaction holds its locks (SQLite's
-    only writer lock above all) for the database work alone.
+    only writer lock above all) for the database work alone; and the next batch is read and
+    parsed on another thread meanwhile, while this one waits on the database (staged rows never
+    change, and a group read early is still claimed, or found claimed, in its own transaction).
     """
     settings = get_settings()
     delay = settings.refunds_test_group_delay
     per_transaction = max(1, settings.refunds_groups_per_transaction)
     merchant_id = _file(db, file_id).merchant_id
     after = 0
-    with repository.group_connection(db) as connection:
-        while True:
-            with db.read() as session:  # staged rows never change: read them a batch at a time
-                pending = repository.pending_groups(session, file_id, after, per_transaction)
-                if not pending:
-                    return
-                last = pending[-1][1]
-                rows = repository.rows_of_span(session, file_id, after, last)
-            groups = [
-                (key, [domain.parse_row(number, cells) for number, cells in rows[key]])
-                for key, _ in pending
-                if rows.get(key)
-            ]
+    with (
+        repository.group_connection(db) as connection,
+        ThreadPoolExecutor(1, thread_name_prefix="refund-batches") as reader,
+    ):
+        upcoming = reader.submit(_read_batch, db, file_id, after, per_transaction)
+        while (batch := upcoming.result()) is not None:
+            last, groups = batch
+            upcoming = reader.submit(_read_batch, db, file_id, last, per_transaction)
             with db.writer_turn():
                 _settle_batch(connection, file_id, merchant_id, (after, last), groups)
             if delay:
                 time.sleep(delay)  # tests only: widen the window for a kill mid-file
             after = last
+
+
+def _read_batch(
+    db: Database, file_id: int, after: int, limit: int
+) -> tuple[int, list[tuple[str, list[RefundRow]]]] | None:
+    """The next `limit` unsettled groups after row `after`, parsed: (their last first row, the
+    groups), or None when none is left."""
+    with gcpause.paused(), db.read() as session:
+        pending = repository.pending_groups(session, file_id, after, limit)
+        if not pending:
+            return None
+        last = pending[-1][1]
+        rows = repository.rows_of_span(session, file_id, after, last)
+    groups = [
+        (key, [domain.parse_row(number, cells) for number, cells in rows[key]])
+        for key, _ in pending
+        if rows.get(key)
+    ]
+    return last, groups
 
 
 def _settle_batch(

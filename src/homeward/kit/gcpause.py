@@ -34,3 +34,10 @@ def paused() -> Iterator[None]:
                 _pauses -= 1
                 if _pauses == 0:
                     gc.enable()
+
+
+def collect_young() -> None:
+    """Collect the youngest generation now: while paused, everything made since the pause is in
+    it, so called after each unit of bulk work this frees that unit's few cycles (and scans only
+    what the unit left), keeping memory flat over a long pause."""
+    gc.collect(0)

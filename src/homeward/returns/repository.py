@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
+    Connection,
     Select,
     SQLColumnExpression,
     bindparam,
@@ -115,7 +116,7 @@ _CREATE_FACTS: CompoundSelect[str, int, str] = union_all(
 
 
 def create_facts(
-    session: Session, merchant_id: int, channel_id: int, center_ids: set[int], reference_ids: set[str]
+    connection: Connection, merchant_id: int, channel_id: int, center_ids: set[int], reference_ids: set[str]
 ) -> CreateFacts:
     params = {
         "channel_id": channel_id,
@@ -126,7 +127,7 @@ def create_facts(
     owner, channel_name, merchant_name = None, "", ""
     centers: dict[int, str] = {}
     taken: set[str] = set()
-    for kind, key, name in session.connection().execute(_CREATE_FACTS, params):
+    for kind, key, name in connection.execute(_CREATE_FACTS, params):
         if kind == "channel":
             owner, channel_name = key, name or ""
         elif kind == "merchant":
@@ -148,10 +149,9 @@ def lock_shipments(session: Session, ids: set[int]) -> None:
 # --- writes (batch use cases: Core statements, many rows each, nothing read back) ---------------
 
 
-def insert_returns(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
+def insert_returns(connection: Connection, rows: list[dict[str, Any]]) -> dict[str, int]:
     """Insert returns; the ids by reference id. A reference id a concurrent transaction stored
     since it was checked is skipped (the unique constraint decides), so it is missing here."""
-    connection = session.connection()
     # In reference id order: two batches naming some of the same ids wait on each other's rows in
     # one order, so they queue instead of deadlocking.
     ordered = sorted(rows, key=lambda row: str(row["reference_id"]))
@@ -168,17 +168,20 @@ _INSERT_RETURNS = {
 _INSERT_ITEMS = insert(ReturnItem).returning(ReturnItem.id, sort_by_parameter_order=True)
 
 
-def insert_items(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+def insert_items(connection: Connection, rows: list[dict[str, Any]]) -> list[int]:
     """Insert return items; their ids, in the order of the rows."""
     if not rows:
         return []
-    return list(session.connection().execute(_INSERT_ITEMS, rows).scalars())
+    return list(connection.execute(_INSERT_ITEMS, rows).scalars())
 
 
-def insert_history(session: Session, entries: Sequence[tuple[int, ReturnStatus, datetime]]) -> None:
+_INSERT_HISTORY = insert(ReturnStatusEvent)
+
+
+def insert_history(connection: Connection, entries: Sequence[tuple[int, ReturnStatus, datetime]]) -> None:
     if entries:
-        session.connection().execute(
-            insert(ReturnStatusEvent),
+        connection.execute(
+            _INSERT_HISTORY,
             [{"return_id": i, "status": status.value, "occurred_at": when} for i, status, when in entries],
         )
 

@@ -139,7 +139,7 @@ def create_many_in(
     merchant_id = principal.merchant_id
     channel_id = _named_channel(channel_id)
     facts = repository.create_facts(
-        session,
+        session.connection(),
         merchant_id,
         channel_id,
         {r.fulfillment_center_id for r in requests},
@@ -208,7 +208,8 @@ def _write_many(
         }
         for _, request, checked in accepted
     ]
-    ids = repository.insert_returns(session, heads)
+    connection = session.connection()
+    ids = repository.insert_returns(connection, heads)
     stored: list[tuple[int, ReturnRequest, Written]] = []
     for (index, request, checked), head in zip(accepted, heads, strict=True):
         if head["reference_id"] not in ids:
@@ -219,14 +220,12 @@ def _write_many(
         names = (facts.channel_name, facts.centers[request.fulfillment_center_id], facts.merchant_name)
         stored.append((index, request, Written(head, lines, names)))
     item_rows = [item for _, _, done in stored for item in done.items]
-    for item, item_id in zip(item_rows, repository.insert_items(session, item_rows), strict=True):
+    for item, item_id in zip(item_rows, repository.insert_items(connection, item_rows), strict=True):
         item["id"] = item_id
     # The first history entry and return.created come from the same fact, in the same transaction.
-    repository.insert_history(session, [(done.head["id"], status, now) for _, _, done in stored])
+    repository.insert_history(connection, [(done.head["id"], status, now) for _, _, done in stored])
     topic = STATUS_TOPICS[status]
-    record_return_events(
-        session.connection(), [(merchant_id, topic, done.head["id"], now) for *_, done in stored]
-    )
+    record_return_events(connection, [(merchant_id, topic, done.head["id"], now) for *_, done in stored])
     _claim_units(session, [(request, done) for _, request, done in stored])
     for index, _, done in stored:
         results[index] = done
@@ -451,9 +450,10 @@ def move_statuses(session: Session, moves: Sequence[StatusMove]) -> None:
         repository.set_status(session, ids, domain.status_columns(target, now))
         if target is ReturnStatus.CANCELLED:
             session.execute(delete(ReturnedUnit).where(ReturnedUnit.return_id.in_(ids)))
-    repository.insert_history(session, [(m.return_id, m.target, now) for m in moves])
+    connection = session.connection()
+    repository.insert_history(connection, [(m.return_id, m.target, now) for m in moves])
     record_return_events(
-        session.connection(), [(m.merchant_id, STATUS_TOPICS[m.target], m.return_id, now) for m in moves]
+        connection, [(m.merchant_id, STATUS_TOPICS[m.target], m.return_id, now) for m in moves]
     )
 
 

@@ -27,6 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
 from homeward.catalog.models import FulfillmentCenter
+from homeward.db import DriverInsert
 from homeward.orders.models import Order, Shipment, ShipmentLine, ShipmentLineSerial
 from homeward.receiving.models import Inspection
 from homeward.returns.listing import ReturnFilter
@@ -155,35 +156,31 @@ def insert_returns(connection: Connection, rows: list[dict[str, Any]]) -> dict[s
     # In reference id order: two batches naming some of the same ids wait on each other's rows in
     # one order, so they queue instead of deadlocking.
     ordered = sorted(rows, key=lambda row: str(row["reference_id"]))
-    found = connection.execute(_INSERT_RETURNS[connection.dialect.name], ordered)
+    found = _INSERT_RETURNS[connection.dialect.name].run(connection, ordered)
     return {reference_id: return_id for return_id, reference_id in found}
 
 
+# Run on every create: handed to the driver (db.DriverInsert), each row's values given in full.
 _INSERT_RETURNS = {
-    name: dialect.insert(ReturnOrder)
-    .on_conflict_do_nothing(index_elements=["merchant_id", "reference_id"])
-    .returning(ReturnOrder.id, ReturnOrder.reference_id)
+    name: DriverInsert(
+        dialect.insert(ReturnOrder)
+        .on_conflict_do_nothing(index_elements=["merchant_id", "reference_id"])
+        .returning(ReturnOrder.id, ReturnOrder.reference_id)
+    )
     for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
 }
-_INSERT_ITEMS = insert(ReturnItem).returning(ReturnItem.id, sort_by_parameter_order=True)
+_INSERT_ITEMS = DriverInsert(insert(ReturnItem).returning(ReturnItem.id))
+_INSERT_HISTORY = DriverInsert(insert(ReturnStatusEvent))
 
 
 def insert_items(connection: Connection, rows: list[dict[str, Any]]) -> list[int]:
     """Insert return items; their ids, in the order of the rows."""
-    if not rows:
-        return []
-    return list(connection.execute(_INSERT_ITEMS, rows).scalars())
-
-
-_INSERT_HISTORY = insert(ReturnStatusEvent)
+    return [item_id for (item_id,) in _INSERT_ITEMS.run(connection, rows)]
 
 
 def insert_history(connection: Connection, entries: Sequence[tuple[int, ReturnStatus, datetime]]) -> None:
-    if entries:
-        connection.execute(
-            _INSERT_HISTORY,
-            [{"return_id": i, "status": status.value, "occurred_at": when} for i, status, when in entries],
-        )
+    rows = [{"return_id": i, "status": status.value, "occurred_at": when} for i, status, when in entries]
+    _INSERT_HISTORY.run(connection, rows)
 
 
 def set_status(session: Session, ids: list[int], columns: dict[str, object]) -> None:

@@ -12,7 +12,7 @@ from functools import lru_cache
 from importlib.resources import files
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Dialect, Engine, Insert, Select, create_engine, event
+from sqlalchemy import CompoundSelect, Connection, Dialect, Engine, Insert, Select, create_engine, event
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -319,11 +319,18 @@ class DriverRead:
     a lost connection is noticed, dropped and answered (503) as everywhere else.
     """
 
-    def __init__(self, statement: Select[*tuple[Any, ...]]) -> None:
+    def __init__(self, statement: Select[*tuple[Any, ...]] | CompoundSelect[*tuple[Any, ...]]) -> None:
         self.statement = statement
         self._compiled: dict[str, tuple[str, tuple[str, ...] | None] | None] = {}
 
     def first(self, connection: Connection, params: dict[str, Any]) -> tuple[Any, ...] | None:
+        rows = self._rows(connection, params, one=True)
+        return rows[0] if rows else None
+
+    def all(self, connection: Connection, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        return self._rows(connection, params, one=False)
+
+    def _rows(self, connection: Connection, params: dict[str, Any], *, one: bool) -> list[tuple[Any, ...]]:
         dialect = connection.dialect
         if dialect.name not in self._compiled:
             self._compiled[dialect.name] = self._compile(dialect)
@@ -334,14 +341,15 @@ class DriverRead:
                 cursor = connection.connection.cursor()
                 try:
                     cursor.execute(sql, params if positions is None else [params[p] for p in positions])
-                    row = cursor.fetchone()
+                    rows = [cursor.fetchone()] if one else cursor.fetchall()
                 finally:
                     cursor.close()
-                return None if row is None else tuple(row)
+                return [tuple(row) for row in rows if row is not None]
             except dialect.loaded_dbapi.Error:
                 pass  # SQLAlchemy's path below raises what it should, or succeeds on a retry
-        found = connection.execute(self.statement, params).first()
-        return None if found is None else tuple(found)
+        result = connection.execute(self.statement, params)
+        found = [result.first()] if one else result.all()
+        return [tuple(row) for row in found if row is not None]
 
     def _compile(self, dialect: Dialect) -> tuple[str, tuple[str, ...] | None] | None:
         compiled = self.statement.compile(dialect=dialect)

@@ -27,7 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
 from homeward.catalog.models import FulfillmentCenter
-from homeward.db import DriverInsert
+from homeward.db import DriverInsert, DriverRead
 from homeward.orders.models import Order, Shipment, ShipmentLine, ShipmentLineSerial
 from homeward.receiving.models import Inspection
 from homeward.returns.listing import ReturnFilter
@@ -98,37 +98,50 @@ class CreateFacts:
     taken: set[str]
 
 
-# Asked on every create: one round trip for all four, built once (the lists expand per call).
-_CREATE_FACTS: CompoundSelect[str, int, str] = union_all(
-    select(literal_column("'channel'"), Channel.merchant_id, Channel.name).where(
-        Channel.id == bindparam("channel_id")
-    ),
-    select(literal_column("'merchant'"), Merchant.id, Merchant.name).where(
-        Merchant.id == bindparam("merchant_id")
-    ),
-    select(literal_column("'center'"), FulfillmentCenter.id, FulfillmentCenter.name).where(
-        FulfillmentCenter.id.in_(bindparam("centers", expanding=True))
-    ),
-    select(literal_column("'taken'"), ReturnOrder.id, ReturnOrder.reference_id).where(
-        ReturnOrder.merchant_id == bindparam("merchant_id"),
-        ReturnOrder.reference_id.in_(bindparam("refs", expanding=True)),
-    ),
+def _create_facts_query(
+    center_is: ColumnElement[bool], reference_is: ColumnElement[bool]
+) -> CompoundSelect[str, int, str]:
+    return union_all(
+        select(literal_column("'channel'"), Channel.merchant_id, Channel.name).where(
+            Channel.id == bindparam("channel_id")
+        ),
+        select(literal_column("'merchant'"), Merchant.id, Merchant.name).where(
+            Merchant.id == bindparam("merchant_id")
+        ),
+        select(literal_column("'center'"), FulfillmentCenter.id, FulfillmentCenter.name).where(center_is),
+        select(literal_column("'taken'"), ReturnOrder.id, ReturnOrder.reference_id).where(
+            ReturnOrder.merchant_id == bindparam("merchant_id"), reference_is
+        ),
+    )
+
+
+# Asked on every create: one round trip for all four, built once. The usual batch of one (one
+# center, one reference id) compares and goes straight to the driver; a batch's lists expand.
+_CREATE_FACTS_OF_ONE = DriverRead(
+    _create_facts_query(
+        FulfillmentCenter.id == bindparam("center"), ReturnOrder.reference_id == bindparam("ref")
+    )
+)
+_CREATE_FACTS = _create_facts_query(
+    FulfillmentCenter.id.in_(bindparam("centers", expanding=True)),
+    ReturnOrder.reference_id.in_(bindparam("refs", expanding=True)),
 )
 
 
 def create_facts(
     connection: Connection, merchant_id: int, channel_id: int, center_ids: set[int], reference_ids: set[str]
 ) -> CreateFacts:
-    params = {
-        "channel_id": channel_id,
-        "merchant_id": merchant_id,
-        "centers": sorted(center_ids),
-        "refs": sorted(reference_ids),
-    }
+    params: dict[str, Any] = {"channel_id": channel_id, "merchant_id": merchant_id}
+    if len(center_ids) == 1 and len(reference_ids) == 1:
+        params["center"], params["ref"] = next(iter(center_ids)), next(iter(reference_ids))
+        rows: Sequence[tuple[str, int, str]] = _CREATE_FACTS_OF_ONE.all(connection, params)
+    else:
+        params["centers"], params["refs"] = sorted(center_ids), sorted(reference_ids)
+        rows = connection.execute(_CREATE_FACTS, params).all()
     owner, channel_name, merchant_name = None, "", ""
     centers: dict[int, str] = {}
     taken: set[str] = set()
-    for kind, key, name in connection.execute(_CREATE_FACTS, params):
+    for kind, key, name in rows:
         if kind == "channel":
             owner, channel_name = key, name or ""
         elif kind == "merchant":

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import Connection, Integer, bindparam, cast, delete, insert, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached, object_session
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached, object_session
 from homeward.auth.domain import Principal, Scope
 from homeward.catalog.domain import ReturnAction, ReturnPreference
 from homeward.catalog.models import BundleComponent, Product
-from homeward.db import Database
+from homeward.db import Database, DriverRead
 from homeward.events.domain import STATUS_TOPICS, Topic
 from homeward.events.outbox import record_return_event, record_return_events
 from homeward.kit.clock import utcnow
@@ -138,15 +138,16 @@ def create_many_in(
     then the catalog); a shipment's are read per request, under its lock."""
     merchant_id = principal.merchant_id
     channel_id = _named_channel(channel_id)
+    connection = session.connection()
     facts = repository.create_facts(
-        session.connection(),
+        connection,
         merchant_id,
         channel_id,
         {r.fulfillment_center_id for r in requests},
         {r.reference_id for r in requests},
     )
     _ensure_owner(principal, channel_id, facts.channel_owner)
-    catalog = _catalog(session, merchant_id, {line.inventory_id for r in requests for line in r.lines})
+    catalog = _catalog(connection, merchant_id, {line.inventory_id for r in requests for line in r.lines})
     centers, taken = facts.centers, facts.taken
     shipments = {r.original_shipment_id for r in requests if r.original_shipment_id is not None}
     if len(shipments) > 1:  # one order of locking for every batch, so two batches never deadlock
@@ -511,14 +512,16 @@ _PRODUCT_COLUMNS = (
     Product.id,
     Product.name,
     Product.sku,
-    Product.is_bundle,
+    cast(Product.is_bundle, Integer),  # a plain 0/1 on every database: nothing to convert
     Product.return_action,
     Product.return_instructions,
     Product.backup_action,
     Product.rts_action,
 )
-_PRODUCT = select(*_PRODUCT_COLUMNS).where(
-    Product.id == bindparam("id"), Product.merchant_id == bindparam("merchant_id")
+_PRODUCT = DriverRead(
+    select(*_PRODUCT_COLUMNS).where(
+        Product.id == bindparam("id"), Product.merchant_id == bindparam("merchant_id")
+    )
 )
 _PRODUCTS = select(*_PRODUCT_COLUMNS).where(
     Product.id.in_(bindparam("ids", expanding=True)), Product.merchant_id == bindparam("merchant_id")
@@ -546,32 +549,32 @@ class _Catalog:
     items: dict[int, domain.ItemFacts]
 
 
-def _catalog(session: Session, merchant_id: int, ids: set[int]) -> _Catalog:
-    connection = session.connection()
+def _catalog(connection: Connection, merchant_id: int, ids: set[int]) -> _Catalog:
+    rows: Sequence[tuple[Any, ...]]
     if len(ids) == 1:
-        rows = connection.execute(_PRODUCT, {"id": next(iter(ids)), "merchant_id": merchant_id}).all()
+        rows = _PRODUCT.all(connection, {"id": next(iter(ids)), "merchant_id": merchant_id})
     else:
         rows = connection.execute(_PRODUCTS, {"ids": sorted(ids), "merchant_id": merchant_id}).all()
-    bundles = sorted(row.id for row in rows if row.is_bundle)
+    bundles = sorted(row[0] for row in rows if row[3])
     components: dict[int, list[int]] = defaultdict(list)
     if bundles:
         for bundle_id, component_id in connection.execute(_COMPONENTS, {"ids": bundles}):
             components[bundle_id].append(component_id)
     items = {
-        row.id: domain.ItemFacts(
-            inventory_id=row.id,
-            name=row.name,
-            sku=row.sku,
-            is_bundle=row.is_bundle,
-            component_ids=tuple(components[row.id]),
+        product_id: domain.ItemFacts(
+            inventory_id=product_id,
+            name=name,
+            sku=sku,
+            is_bundle=bool(is_bundle),
+            component_ids=tuple(components[product_id]),
             preference=ReturnPreference(
-                action=ReturnAction(row.return_action),
-                instructions=row.return_instructions,
-                backup_action=ReturnAction(row.backup_action),
-                rts_action=ReturnAction(row.rts_action),
+                action=ReturnAction(action),
+                instructions=instructions,
+                backup_action=ReturnAction(backup_action),
+                rts_action=ReturnAction(rts_action),
             ),
         )
-        for row in rows
+        for product_id, name, sku, is_bundle, action, instructions, backup_action, rts_action in rows
     }
     return _Catalog(items)
 
@@ -589,7 +592,7 @@ def _check(
         session,
         principal,
         request,
-        _catalog(session, principal.merchant_id, {line.inventory_id for line in request.lines}),
+        _catalog(session.connection(), principal.merchant_id, {line.inventory_id for line in request.lines}),
         center_exists=repository.fulfillment_center_exists(session, request.fulfillment_center_id),
         reference_taken=repository.reference_taken(
             session, principal.merchant_id, request.reference_id, excluding=excluding

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached, object_session
 from homeward.auth.domain import Principal, Scope
 from homeward.catalog.domain import ReturnAction, ReturnPreference
 from homeward.catalog.models import BundleComponent, Product
-from homeward.db import Database, DriverRead
+from homeward.db import Database, DriverRead, pipelined
 from homeward.events.domain import STATUS_TOPICS, Topic
 from homeward.events.outbox import record_return_event, record_return_events
 from homeward.kit.clock import utcnow
@@ -139,13 +139,14 @@ def create_many_in(
     merchant_id = principal.merchant_id
     channel_id = _named_channel(channel_id)
     connection = session.connection()
-    facts = repository.create_facts(
-        connection,
-        merchant_id,
-        channel_id,
-        {r.fulfillment_center_id for r in requests},
-        {r.reference_id for r in requests},
-    )
+    with pipelined(connection):  # on PostgreSQL the transaction's BEGIN goes with this first read
+        facts = repository.create_facts(
+            connection,
+            merchant_id,
+            channel_id,
+            {r.fulfillment_center_id for r in requests},
+            {r.reference_id for r in requests},
+        )
     _ensure_owner(principal, channel_id, facts.channel_owner)
     catalog = _catalog(connection, merchant_id, {line.inventory_id for r in requests for line in r.lines})
     centers, taken = facts.centers, facts.taken
@@ -221,12 +222,14 @@ def _write_many(
         names = (facts.channel_name, facts.centers[request.fulfillment_center_id], facts.merchant_name)
         stored.append((index, request, Written(head, lines, names)))
     item_rows = [item for _, _, done in stored for item in done.items]
-    for item, item_id in zip(item_rows, repository.insert_items(connection, item_rows), strict=True):
-        item["id"] = item_id
-    # The first history entry and return.created come from the same fact, in the same transaction.
-    repository.insert_history(connection, [(done.head["id"], status, now) for _, _, done in stored])
     topic = STATUS_TOPICS[status]
-    record_return_events(connection, [(merchant_id, topic, done.head["id"], now) for *_, done in stored])
+    with pipelined(connection):  # the three need only the returns' ids: sent together, waited for once
+        # The first history entry and return.created come from the same fact, in the same transaction.
+        repository.insert_history(connection, [(done.head["id"], status, now) for _, _, done in stored])
+        record_return_events(connection, [(merchant_id, topic, done.head["id"], now) for *_, done in stored])
+        item_ids = repository.insert_items(connection, item_rows)
+    for item, item_id in zip(item_rows, item_ids, strict=True):
+        item["id"] = item_id
     _claim_units(session, [(request, done) for _, request, done in stored])
     for index, _, done in stored:
         results[index] = done

@@ -333,8 +333,11 @@ class DriverRead:
     a lost connection is noticed, dropped and answered (503) as everywhere else.
     """
 
-    def __init__(self, statement: Select[*tuple[Any, ...]] | CompoundSelect[*tuple[Any, ...]]) -> None:
-        self.statement = statement
+    def __init__(
+        self, statement: Select[*tuple[Any, ...]] | CompoundSelect[*tuple[Any, ...]], *, opens: bool = False
+    ) -> None:
+        """`opens`: the statement usually opens its transaction (see pipelined)."""
+        self.statement, self.opens = statement, opens
         self._compiled: dict[str, tuple[str, tuple[str, ...] | None] | None] = {}
 
     def first(self, connection: Connection, params: dict[str, Any]) -> tuple[Any, ...] | None:
@@ -354,8 +357,9 @@ class DriverRead:
             try:
                 cursor = connection.connection.cursor()
                 try:
-                    cursor.execute(sql, params if positions is None else [params[p] for p in positions])
-                    rows = [cursor.fetchone()] if one else cursor.fetchall()
+                    with pipelined(connection) if self.opens else nullcontext():
+                        cursor.execute(sql, params if positions is None else [params[p] for p in positions])
+                        rows = [cursor.fetchone()] if one else cursor.fetchall()
                 finally:
                     cursor.close()
                 return [tuple(row) for row in rows if row is not None]

@@ -139,14 +139,13 @@ def create_many_in(
     merchant_id = principal.merchant_id
     channel_id = _named_channel(channel_id)
     connection = session.connection()
-    with pipelined(connection):  # on PostgreSQL the transaction's BEGIN goes with this first read
-        facts = repository.create_facts(
-            connection,
-            merchant_id,
-            channel_id,
-            {r.fulfillment_center_id for r in requests},
-            {r.reference_id for r in requests},
-        )
+    facts = repository.create_facts(
+        connection,
+        merchant_id,
+        channel_id,
+        {r.fulfillment_center_id for r in requests},
+        {r.reference_id for r in requests},
+    )
     _ensure_owner(principal, channel_id, facts.channel_owner)
     catalog = _catalog(connection, merchant_id, {line.inventory_id for r in requests for line in r.lines})
     centers, taken = facts.centers, facts.taken

@@ -312,8 +312,9 @@ class Database:
 @contextmanager
 def pipelined(connection: Connection) -> Iterator[None]:
     """On PostgreSQL, what is handed to the driver inside goes out together: the server is waited
-    for once, when rows are first fetched (psycopg's pipeline mode). A BEGIN not yet sent goes
-    with the first statement. For DriverRead and DriverInsert only; elsewhere, nothing changes."""
+    for once, when rows are first fetched (psycopg's pipeline mode). For DriverInsert only (not
+    SQLAlchemy's statements); elsewhere, nothing changes. Pipeline mode costs some CPU of its
+    own: worth it for three statements, not for one (a BEGIN sent along with a read was slower)."""
     if connection.dialect.name != "postgresql":
         yield
         return
@@ -333,11 +334,8 @@ class DriverRead:
     a lost connection is noticed, dropped and answered (503) as everywhere else.
     """
 
-    def __init__(
-        self, statement: Select[*tuple[Any, ...]] | CompoundSelect[*tuple[Any, ...]], *, opens: bool = False
-    ) -> None:
-        """`opens`: the statement usually opens its transaction (see pipelined)."""
-        self.statement, self.opens = statement, opens
+    def __init__(self, statement: Select[*tuple[Any, ...]] | CompoundSelect[*tuple[Any, ...]]) -> None:
+        self.statement = statement
         self._compiled: dict[str, tuple[str, tuple[str, ...] | None] | None] = {}
 
     def first(self, connection: Connection, params: dict[str, Any]) -> tuple[Any, ...] | None:
@@ -357,9 +355,8 @@ class DriverRead:
             try:
                 cursor = connection.connection.cursor()
                 try:
-                    with pipelined(connection) if self.opens else nullcontext():
-                        cursor.execute(sql, params if positions is None else [params[p] for p in positions])
-                        rows = [cursor.fetchone()] if one else cursor.fetchall()
+                    cursor.execute(sql, params if positions is None else [params[p] for p in positions])
+                    rows = [cursor.fetchone()] if one else cursor.fetchall()
                 finally:
                     cursor.close()
                 return [tuple(row) for row in rows if row is not None]

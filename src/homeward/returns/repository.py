@@ -120,8 +120,7 @@ def _create_facts_query(
 _CREATE_FACTS_OF_ONE = DriverRead(
     _create_facts_query(
         FulfillmentCenter.id == bindparam("center"), ReturnOrder.reference_id == bindparam("ref")
-    ),
-    opens=True,  # on PostgreSQL its transaction's BEGIN goes with it (db.pipelined)
+    )
 )
 _CREATE_FACTS = _create_facts_query(
     FulfillmentCenter.id.in_(bindparam("centers", expanding=True)),

@@ -14,6 +14,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Table, insert
 from sqlalchemy.orm import Session
 
+from homeward.db import DriverInsert
 from homeward.events.domain import Topic, new_event_id
 from homeward.events.models import OutboxEvent
 from homeward.kit import bulk
@@ -22,6 +23,7 @@ from homeward.kit.clock import utcnow
 # Built once, run on every create and status move: plain Core on the session's connection, so the
 # event costs no ORM object and no unit-of-work flush, only the INSERT.
 _INSERT = insert(cast(Table, OutboxEvent.__table__))
+_DRIVER_INSERT = DriverInsert(_INSERT)  # the same, handed to the driver (every create runs it)
 
 
 def record_return_event(
@@ -31,9 +33,8 @@ def record_return_event(
 
 
 def record_return_events(connection: Connection, events: Sequence[tuple[int, Topic, int, datetime]]) -> None:
-    """Many (merchant_id, topic, return_id, occurred_at) events in one statement (batch use cases)."""
-    if events:
-        connection.execute(_INSERT, [_return_event(*event) for event in events])
+    """Many (merchant_id, topic, return_id, occurred_at) events at once (creates, batch use cases)."""
+    _DRIVER_INSERT.run(connection, [_return_event(*event) for event in events])
 
 
 def _return_event(merchant_id: int, topic: Topic, return_id: int, occurred_at: datetime) -> dict[str, Any]:

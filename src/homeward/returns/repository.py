@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 from functools import lru_cache
@@ -11,20 +12,25 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
+    Connection,
     Integer,
     Select,
     String,
     bindparam,
     func,
     insert,
+    literal_column,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
 from homeward.catalog.models import FulfillmentCenter
+from homeward.db import DriverInsert, DriverRead
 from homeward.kit.orm import in_values
 from homeward.orders.models import Order, Shipment, ShipmentLine, ShipmentLineSerial
 from homeward.receiving.models import Inspection
@@ -32,7 +38,7 @@ from homeward.returns.listing import ReturnFilter
 from homeward.returns.models import ReturnedUnit, ReturnItem, ReturnOrder, ReturnStatusEvent
 from homeward.returns.order_items import OrderItemFacts
 from homeward.returns.units import UnitsHeld
-from homeward.tenants.models import Channel
+from homeward.tenants.models import Channel, Merchant
 
 if TYPE_CHECKING:
     from homeward.returns.domain import ReturnStatus
@@ -83,28 +89,72 @@ _REFERENCE_TAKEN_BY_OTHER = (
 )
 
 
-# Asked on every create, for every request of a batch: built once, the lists expand per call.
-_CENTERS_FOUND = select(FulfillmentCenter.id).where(
-    FulfillmentCenter.id.in_(bindparam("ids", expanding=True))
+@dataclass(frozen=True)
+class CreateFacts:
+    """What a batch of creates must know besides the catalog: the channel's owner and name, the
+    merchant's name, which fulfillment centers exist (with their names), which reference ids
+    the merchant's returns already use."""
+
+    channel_owner: int | None
+    channel_name: str
+    merchant_name: str
+    centers: dict[int, str]
+    taken: set[str]
+
+
+def _create_facts_query(
+    center_is: ColumnElement[bool], reference_is: ColumnElement[bool]
+) -> CompoundSelect[str, int, str]:
+    return union_all(
+        select(literal_column("'channel'"), Channel.merchant_id, Channel.name).where(
+            Channel.id == bindparam("channel_id")
+        ),
+        select(literal_column("'merchant'"), Merchant.id, Merchant.name).where(
+            Merchant.id == bindparam("merchant_id")
+        ),
+        select(literal_column("'center'"), FulfillmentCenter.id, FulfillmentCenter.name).where(center_is),
+        select(literal_column("'taken'"), ReturnOrder.id, ReturnOrder.reference_id).where(
+            ReturnOrder.merchant_id == bindparam("merchant_id"), reference_is
+        ),
+    )
+
+
+# Asked on every create: one round trip for all four, built once. The usual batch of one (one
+# center, one reference id) compares and goes straight to the driver; a batch's lists expand.
+_CREATE_FACTS_OF_ONE = DriverRead(
+    _create_facts_query(
+        FulfillmentCenter.id == bindparam("center"), ReturnOrder.reference_id == bindparam("ref")
+    )
 )
-_REFERENCES_TAKEN = select(ReturnOrder.reference_id).where(
-    ReturnOrder.merchant_id == bindparam("merchant_id"),
+_CREATE_FACTS = _create_facts_query(
+    FulfillmentCenter.id.in_(bindparam("centers", expanding=True)),
     ReturnOrder.reference_id.in_(bindparam("refs", expanding=True)),
 )
 
 
-def existing_fulfillment_centers(session: Session, ids: set[int]) -> set[int]:
-    if not ids:
-        return set()
-    return set(session.connection().execute(_CENTERS_FOUND, {"ids": sorted(ids)}).scalars())
-
-
-def references_taken(session: Session, merchant_id: int, reference_ids: set[str]) -> set[str]:
-    """Which of these reference ids the merchant's returns already use."""
-    if not reference_ids:
-        return set()
-    params = {"merchant_id": merchant_id, "refs": sorted(reference_ids)}
-    return set(session.connection().execute(_REFERENCES_TAKEN, params).scalars())
+def create_facts(
+    connection: Connection, merchant_id: int, channel_id: int, center_ids: set[int], reference_ids: set[str]
+) -> CreateFacts:
+    params: dict[str, Any] = {"channel_id": channel_id, "merchant_id": merchant_id}
+    if len(center_ids) == 1 and len(reference_ids) == 1:
+        params["center"], params["ref"] = next(iter(center_ids)), next(iter(reference_ids))
+        rows: Sequence[tuple[str, int, str]] = _CREATE_FACTS_OF_ONE.all(connection, params)
+    else:
+        params["centers"], params["refs"] = sorted(center_ids), sorted(reference_ids)
+        rows = connection.execute(_CREATE_FACTS, params).all()
+    owner, channel_name, merchant_name = None, "", ""
+    centers: dict[int, str] = {}
+    taken: set[str] = set()
+    for kind, key, name in rows:
+        if kind == "channel":
+            owner, channel_name = key, name or ""
+        elif kind == "merchant":
+            merchant_name = name or ""
+        elif kind == "center":
+            centers[key] = name or ""
+        else:
+            taken.add(name)
+    return CreateFacts(owner, channel_name, merchant_name, centers, taken)
 
 
 def lock_shipments(session: Session, ids: set[int]) -> None:
@@ -117,39 +167,37 @@ def lock_shipments(session: Session, ids: set[int]) -> None:
 # --- writes (batch use cases: Core statements, many rows each, nothing read back) ---------------
 
 
-def insert_returns(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
+def insert_returns(connection: Connection, rows: list[dict[str, Any]]) -> dict[str, int]:
     """Insert returns; the ids by reference id. A reference id a concurrent transaction stored
     since it was checked is skipped (the unique constraint decides), so it is missing here."""
-    connection = session.connection()
     # In reference id order: two batches naming some of the same ids wait on each other's rows in
     # one order, so they queue instead of deadlocking.
     ordered = sorted(rows, key=lambda row: str(row["reference_id"]))
-    found = connection.execute(_INSERT_RETURNS[connection.dialect.name], ordered)
+    found = _INSERT_RETURNS[connection.dialect.name].run(connection, ordered)
     return {reference_id: return_id for return_id, reference_id in found}
 
 
+# Run on every create: handed to the driver (db.DriverInsert), each row's values given in full.
 _INSERT_RETURNS = {
-    name: dialect.insert(ReturnOrder)
-    .on_conflict_do_nothing(index_elements=["merchant_id", "reference_id"])
-    .returning(ReturnOrder.id, ReturnOrder.reference_id)
+    name: DriverInsert(
+        dialect.insert(ReturnOrder)
+        .on_conflict_do_nothing(index_elements=["merchant_id", "reference_id"])
+        .returning(ReturnOrder.id, ReturnOrder.reference_id)
+    )
     for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
 }
-_INSERT_ITEMS = insert(ReturnItem).returning(ReturnItem.id, sort_by_parameter_order=True)
+_INSERT_ITEMS = DriverInsert(insert(ReturnItem).returning(ReturnItem.id))
+_INSERT_HISTORY = DriverInsert(insert(ReturnStatusEvent))
 
 
-def insert_items(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+def insert_items(connection: Connection, rows: list[dict[str, Any]]) -> list[int]:
     """Insert return items; their ids, in the order of the rows."""
-    if not rows:
-        return []
-    return list(session.connection().execute(_INSERT_ITEMS, rows).scalars())
+    return [item_id for (item_id,) in _INSERT_ITEMS.run(connection, rows)]
 
 
-def insert_history(session: Session, entries: Sequence[tuple[int, ReturnStatus, datetime]]) -> None:
-    if entries:
-        session.connection().execute(
-            insert(ReturnStatusEvent),
-            [{"return_id": i, "status": status.value, "occurred_at": when} for i, status, when in entries],
-        )
+def insert_history(connection: Connection, entries: Sequence[tuple[int, ReturnStatus, datetime]]) -> None:
+    rows = [{"return_id": i, "status": status.value, "occurred_at": when} for i, status, when in entries]
+    _INSERT_HISTORY.run(connection, rows)
 
 
 def set_status(session: Session, ids: list[int], columns: dict[str, object]) -> None:

@@ -8,14 +8,15 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import Connection, Integer, bindparam, cast, delete, insert, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, lazyload, make_transient_to_detached, object_session
+from sqlalchemy.orm import Session, make_transient_to_detached, object_session
 
 from homeward.auth.domain import Principal, Scope
-from homeward.catalog.models import Product
-from homeward.db import Database
+from homeward.catalog.domain import ReturnAction, ReturnPreference
+from homeward.catalog.models import BundleComponent, Product
+from homeward.db import Database, DriverRead, pipelined
 from homeward.events.domain import STATUS_TOPICS, Topic
 from homeward.events.outbox import record_return_event, record_return_events
 from homeward.kit.clock import utcnow
@@ -70,19 +71,13 @@ def create_returns(
     """
     principal.require(Scope.RETURNS_WRITE)
     with db.write() as session:
-        channel = writable_channel(session, principal, channel_id)
-        written = create_many_in(session, principal, channel, requests, return_type)
-        names: dict[int, tuple[str, str, str]] = {}
-        outcomes = []
-        for index, (request, done) in enumerate(zip(requests, written, strict=True)):
-            if isinstance(done, RuleViolation):
-                outcomes.append(CreateOutcome(index, request.reference_id, error=done))
-                continue
-            center = done.head["fulfillment_center_id"]
-            if center not in names:
-                names[center] = read_model.names(session, channel, center, principal.merchant_id)
-            outcomes.append(CreateOutcome(index, request.reference_id, record=done.record(*names[center])))
-        return outcomes
+        written = create_many_in(session, principal, channel_id, requests, return_type)
+        return [
+            CreateOutcome(index, request.reference_id, error=done)
+            if isinstance(done, RuleViolation)
+            else CreateOutcome(index, request.reference_id, record=done.record())
+            for index, (request, done) in enumerate(zip(requests, written, strict=True))
+        ]
 
 
 def create_return_in(
@@ -93,8 +88,7 @@ def create_return_in(
     return_type: ReturnType = ReturnType.REGULAR,
 ) -> ReturnOrder:
     """Create a return inside the caller's transaction, for use cases that do more in the same one."""
-    channel = writable_channel(session, principal, channel_id)
-    [done] = create_many_in(session, principal, channel, [request], return_type)
+    [done] = create_many_in(session, principal, channel_id, [request], return_type)
     if isinstance(done, RuleViolation):
         raise done
     return done.attach(session)
@@ -106,8 +100,10 @@ class Written:
 
     head: dict[str, Any]
     items: list[dict[str, Any]]
+    names: tuple[str, str, str]  # channel, fulfillment center, merchant
 
-    def record(self, channel_name: str, fc_name: str, merchant_name: str) -> ReturnRecord:
+    def record(self) -> ReturnRecord:
+        channel_name, fc_name, merchant_name = self.names
         return build_record(
             SimpleNamespace(**self.head),
             items=[SimpleNamespace(**item) for item in self.items],
@@ -132,17 +128,27 @@ class Written:
 def create_many_in(
     session: Session,
     principal: Principal,
-    channel_id: int,
+    channel_id: int | None,
     requests: Sequence[ReturnRequest],
     return_type: ReturnType = ReturnType.REGULAR,
 ) -> list[Written | RuleViolation]:
     """Judge and insert requests inside the caller's transaction: per request, what was written or
-    the rules it broke. The facts every request needs are read once for the batch (catalog,
-    fulfillment centers, reference ids taken); a shipment's are read per request, under its lock."""
+    the rules it broke. The channel must be the caller's (else nothing is done). The facts every
+    request needs are read once for the batch (channel, fulfillment centers, reference ids taken,
+    then the catalog); a shipment's are read per request, under its lock."""
     merchant_id = principal.merchant_id
-    catalog = _catalog(session, merchant_id, {line.inventory_id for r in requests for line in r.lines})
-    centers = repository.existing_fulfillment_centers(session, {r.fulfillment_center_id for r in requests})
-    taken = repository.references_taken(session, merchant_id, {r.reference_id for r in requests})
+    channel_id = _named_channel(channel_id)
+    connection = session.connection()
+    facts = repository.create_facts(
+        connection,
+        merchant_id,
+        channel_id,
+        {r.fulfillment_center_id for r in requests},
+        {r.reference_id for r in requests},
+    )
+    _ensure_owner(principal, channel_id, facts.channel_owner)
+    catalog = _catalog(connection, merchant_id, {line.inventory_id for r in requests for line in r.lines})
+    centers, taken = facts.centers, facts.taken
     shipments = {r.original_shipment_id for r in requests if r.original_shipment_id is not None}
     if len(shipments) > 1:  # one order of locking for every batch, so two batches never deadlock
         repository.lock_shipments(session, shipments)
@@ -152,7 +158,7 @@ def create_many_in(
     for index, request in enumerate(requests):
         if request.original_shipment_id in claimed:
             # The next request's shipment facts must count the units the pending ones claim.
-            _write_many(session, merchant_id, channel_id, return_type, pending, results)
+            _write_many(session, merchant_id, facts, channel_id, return_type, pending, results)
             pending, claimed = [], set()
         try:
             checked = _judge(
@@ -171,13 +177,14 @@ def create_many_in(
         pending.append((index, request, checked))
         if request.original_shipment_id is not None:
             claimed.add(request.original_shipment_id)
-    _write_many(session, merchant_id, channel_id, return_type, pending, results)
+    _write_many(session, merchant_id, facts, channel_id, return_type, pending, results)
     return [result for result in results if result is not None]
 
 
 def _write_many(
     session: Session,
     merchant_id: int,
+    facts: repository.CreateFacts,
     channel_id: int,
     return_type: ReturnType,
     accepted: list[tuple[int, ReturnRequest, _Checked]],
@@ -202,7 +209,8 @@ def _write_many(
         }
         for _, request, checked in accepted
     ]
-    ids = repository.insert_returns(session, heads)
+    connection = session.connection()
+    ids = repository.insert_returns(connection, heads)
     stored: list[tuple[int, ReturnRequest, Written]] = []
     for (index, request, checked), head in zip(accepted, heads, strict=True):
         if head["reference_id"] not in ids:
@@ -210,16 +218,17 @@ def _write_many(
             continue
         head["id"] = return_id = ids[head["reference_id"]]
         lines = [{"return_id": return_id, **item} for item in _item_values(request, checked, return_type)]
-        stored.append((index, request, Written(head, lines)))
+        names = (facts.channel_name, facts.centers[request.fulfillment_center_id], facts.merchant_name)
+        stored.append((index, request, Written(head, lines, names)))
     item_rows = [item for _, _, done in stored for item in done.items]
-    for item, item_id in zip(item_rows, repository.insert_items(session, item_rows), strict=True):
-        item["id"] = item_id
-    # The first history entry and return.created come from the same fact, in the same transaction.
-    repository.insert_history(session, [(done.head["id"], status, now) for _, _, done in stored])
     topic = STATUS_TOPICS[status]
-    record_return_events(
-        session.connection(), [(merchant_id, topic, done.head["id"], now) for *_, done in stored]
-    )
+    with pipelined(connection):  # the three need only the returns' ids: sent together, waited for once
+        # The first history entry and return.created come from the same fact, in the same transaction.
+        repository.insert_history(connection, [(done.head["id"], status, now) for _, _, done in stored])
+        record_return_events(connection, [(merchant_id, topic, done.head["id"], now) for *_, done in stored])
+        item_ids = repository.insert_items(connection, item_rows)
+    for item, item_id in zip(item_rows, item_ids, strict=True):
+        item["id"] = item_id
     _claim_units(session, [(request, done) for _, request, done in stored])
     for index, _, done in stored:
         results[index] = done
@@ -444,9 +453,10 @@ def move_statuses(session: Session, moves: Sequence[StatusMove]) -> None:
         repository.set_status(session, ids, domain.status_columns(target, now))
         if target is ReturnStatus.CANCELLED:
             session.execute(delete(ReturnedUnit).where(ReturnedUnit.return_id.in_(ids)))
-    repository.insert_history(session, [(m.return_id, m.target, now) for m in moves])
+    connection = session.connection()
+    repository.insert_history(connection, [(m.return_id, m.target, now) for m in moves])
     record_return_events(
-        session.connection(), [(m.merchant_id, STATUS_TOPICS[m.target], m.return_id, now) for m in moves]
+        connection, [(m.merchant_id, STATUS_TOPICS[m.target], m.return_id, now) for m in moves]
     )
 
 
@@ -455,11 +465,15 @@ def move_statuses(session: Session, moves: Sequence[StatusMove]) -> None:
 
 def writable_channel(session: Session, principal: Principal, channel_id: int | None) -> int:
     """Writes name one of the caller's channels (shipbob_channel_id): 400 without, 403 if not theirs."""
+    return _owned_channel(session, principal, _named_channel(channel_id))
+
+
+def _named_channel(channel_id: int | None) -> int:
     if channel_id is None:
         raise InvalidInput(
             "shipbob_channel_id header is required", [FieldError("shipbob_channel_id", "header is required")]
         )
-    return _owned_channel(session, principal, channel_id)
+    return channel_id
 
 
 def channel_for_order(session: Session, merchant_id: int, order_channel_id: int | None) -> int | None:
@@ -478,9 +492,13 @@ def readable_channel(session: Session, principal: Principal, channel_id: int | N
 
 
 def _owned_channel(session: Session, principal: Principal, channel_id: int) -> int:
-    if repository.channel_owner(session, channel_id) != principal.merchant_id:
-        raise Forbidden(f"Channel {channel_id} is not one of this merchant's channels")
+    _ensure_owner(principal, channel_id, repository.channel_owner(session, channel_id))
     return channel_id
+
+
+def _ensure_owner(principal: Principal, channel_id: int, owner: int | None) -> None:
+    if owner != principal.merchant_id:
+        raise Forbidden(f"Channel {channel_id} is not one of this merchant's channels")
 
 
 def _get_for_update(session: Session, principal: Principal, return_id: int) -> ReturnOrder:
@@ -490,12 +508,30 @@ def _get_for_update(session: Session, principal: Principal, return_id: int) -> R
     return row
 
 
-# The products a request names, built once (the ids expand per call): components are read
-# below for bundles only.
-_PRODUCTS = (
-    select(Product)
-    .where(Product.id.in_(bindparam("ids", expanding=True)), Product.merchant_id == bindparam("merchant_id"))
-    .options(lazyload(Product.components))
+# The products a request names and what the rules need of each, built once (one id compares,
+# several expand per call); no ORM objects: a create reads these columns and nothing else.
+_PRODUCT_COLUMNS = (
+    Product.id,
+    Product.name,
+    Product.sku,
+    cast(Product.is_bundle, Integer),  # a plain 0/1 on every database: nothing to convert
+    Product.return_action,
+    Product.return_instructions,
+    Product.backup_action,
+    Product.rts_action,
+)
+_PRODUCT = DriverRead(
+    select(*_PRODUCT_COLUMNS).where(
+        Product.id == bindparam("id"), Product.merchant_id == bindparam("merchant_id")
+    )
+)
+_PRODUCTS = select(*_PRODUCT_COLUMNS).where(
+    Product.id.in_(bindparam("ids", expanding=True)), Product.merchant_id == bindparam("merchant_id")
+)
+_COMPONENTS = (
+    select(BundleComponent.bundle_id, BundleComponent.component_id)
+    .where(BundleComponent.bundle_id.in_(bindparam("ids", expanding=True)))
+    .order_by(BundleComponent.bundle_id, BundleComponent.component_id)
 )
 
 
@@ -505,31 +541,44 @@ class _Checked:
 
     shipment: Shipment | None
     shipment_facts: domain.ShipmentFacts | None
-    products: dict[int, Product]
+    items: dict[int, domain.ItemFacts]
 
 
 @dataclass(frozen=True)
 class _Catalog:
-    """The merchant's products a batch names, and what the rules need of each."""
+    """The merchant's products a batch names: what the rules need of each."""
 
-    products: dict[int, Product]
     items: dict[int, domain.ItemFacts]
 
 
-def _catalog(session: Session, merchant_id: int, ids: set[int]) -> _Catalog:
-    products = {p.id: p for p in session.scalars(_PRODUCTS, {"ids": sorted(ids), "merchant_id": merchant_id})}
+def _catalog(connection: Connection, merchant_id: int, ids: set[int]) -> _Catalog:
+    rows: Sequence[tuple[Any, ...]]
+    if len(ids) == 1:
+        rows = _PRODUCT.all(connection, {"id": next(iter(ids)), "merchant_id": merchant_id})
+    else:
+        rows = connection.execute(_PRODUCTS, {"ids": sorted(ids), "merchant_id": merchant_id}).all()
+    bundles = sorted(row[0] for row in rows if row[3])
+    components: dict[int, list[int]] = defaultdict(list)
+    if bundles:
+        for bundle_id, component_id in connection.execute(_COMPONENTS, {"ids": bundles}):
+            components[bundle_id].append(component_id)
     items = {
-        p.id: domain.ItemFacts(
-            inventory_id=p.id,
-            name=p.name,
-            sku=p.sku,
-            is_bundle=p.is_bundle,
-            component_ids=tuple(c.component_id for c in p.components) if p.is_bundle else (),
-            preference=p.return_preference,
+        product_id: domain.ItemFacts(
+            inventory_id=product_id,
+            name=name,
+            sku=sku,
+            is_bundle=bool(is_bundle),
+            component_ids=tuple(components[product_id]),
+            preference=ReturnPreference(
+                action=ReturnAction(action),
+                instructions=instructions,
+                backup_action=ReturnAction(backup_action),
+                rts_action=ReturnAction(rts_action),
+            ),
         )
-        for p in products.values()
+        for product_id, name, sku, is_bundle, action, instructions, backup_action, rts_action in rows
     }
-    return _Catalog(products, items)
+    return _Catalog(items)
 
 
 def _check(
@@ -545,7 +594,7 @@ def _check(
         session,
         principal,
         request,
-        _catalog(session, principal.merchant_id, {line.inventory_id for line in request.lines}),
+        _catalog(session.connection(), principal.merchant_id, {line.inventory_id for line in request.lines}),
         center_exists=repository.fulfillment_center_exists(session, request.fulfillment_center_id),
         reference_taken=repository.reference_taken(
             session, principal.merchant_id, request.reference_id, excluding=excluding
@@ -583,7 +632,7 @@ def _judge(
         shipment=shipment_facts,
         reference_id_taken=reference_taken,
     )
-    return _Checked(shipment, shipment_facts, catalog.products)
+    return _Checked(shipment, shipment_facts, catalog.items)
 
 
 def _names_order_items(request: ReturnRequest) -> bool:
@@ -645,8 +694,8 @@ def _item_values(request: ReturnRequest, checked: _Checked, return_type: ReturnT
     shipment, facts = checked.shipment, checked.shipment_facts
     items = []
     for line in request.lines:
-        product = checked.products[line.inventory_id]
-        resolved = domain.resolve_action(line.requested_action, product.return_preference, return_type)
+        product = checked.items[line.inventory_id]
+        resolved = domain.resolve_action(line.requested_action, product.preference, return_type)
         items.append(
             {
                 "inventory_id": line.inventory_id,

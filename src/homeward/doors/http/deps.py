@@ -11,7 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from homeward.auth.domain import Principal, Scope
 from homeward.auth.service import authenticate
-from homeward.db import Database
+from homeward.db import Database, NotNow
 from homeward.kit.errors import FieldError, InvalidInput, Unauthenticated
 
 bearer = HTTPBearer(auto_error=False, description="Personal access token: `Authorization: Bearer <token>`")
@@ -33,7 +33,8 @@ async def get_db(request: Request) -> Database:
 # hop (a future, two context switches) costs more than the query. PostgreSQL answers over a
 # socket: waiting on it on the event loop would stall every other request, so its work runs on a
 # thread, and a handler's authentication goes on the same hop as its use case (Access.read/write).
-# Writes always run on a thread: they may wait for a row lock or for SQLite's one writer.
+# A write waits on a thread when it must wait (for a row lock, or for SQLite's one writer); on
+# SQLite, one that finds the writer's turn free runs at once on the event loop (Database.write_now).
 
 
 def _authenticate(db: Database, credentials: HTTPAuthorizationCredentials | None, scope: Scope) -> Principal:
@@ -96,7 +97,10 @@ class Access:
         return await run_in_threadpool(self._read, use_case)
 
     async def write(self, use_case: Callable[[Principal], T]) -> T:
-        return await run_in_threadpool(self._run, use_case)
+        done = self.db.write_now(lambda: self._run(use_case))  # SQLite, when nobody else writes
+        if isinstance(done, NotNow):
+            return await run_in_threadpool(self._run, use_case)
+        return done
 
     async def check(self) -> None:
         """Authenticate now (401/403 if the token may not), unless that was done already."""

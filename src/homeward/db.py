@@ -13,10 +13,11 @@ from importlib.resources import files
 from typing import Any, TypeVar
 
 from sqlalchemy import CompoundSelect, Connection, Dialect, Engine, Insert, Select, create_engine, event
-from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from homeward.config import get_settings
+from homeward.kit import bulk
 from homeward.kit.errors import Unavailable
 
 # Threads a server process runs blocking handlers on (anyio's limiter is set to it at startup);
@@ -428,28 +429,22 @@ class DriverInsert:
         ]
         cursor = connection.connection.cursor()
         try:
-            if not self.returns:
-                cursor.executemany(sql, params)
-                return []
-            if positional or len(params) == 1:  # sqlite3 cannot return rows from executemany
-                found: list[tuple[Any, ...]] = []
-                for values in params:
-                    cursor.execute(sql, values)
-                    found.extend(tuple(row) for row in cursor.fetchall())
-                return found
-            cursor.executemany(sql, params, returning=True)  # type: ignore[call-arg]  # psycopg: pipelined
-            found = []
-            while True:
-                found.extend(tuple(row) for row in cursor.fetchall())
-                if not cursor.nextset():
+            with bulk.driver_errors(connection, sql, params, cursor):
+                if not self.returns:
+                    cursor.executemany(sql, params)
+                    return []
+                if positional or len(params) == 1:  # sqlite3 cannot return rows from executemany
+                    found: list[tuple[Any, ...]] = []
+                    for values in params:
+                        cursor.execute(sql, values)
+                        found.extend(tuple(row) for row in cursor.fetchall())
                     return found
-        except dialect.loaded_dbapi.Error as exc:
-            lost = dialect.is_disconnect(exc, connection.connection.dbapi_connection, cursor)
-            if lost:
-                connection.invalidate(exc)
-            raise DBAPIError.instance(
-                sql, params, exc, dialect.loaded_dbapi.Error, connection_invalidated=lost, dialect=dialect
-            ) from exc
+                cursor.executemany(sql, params, returning=True)  # type: ignore[call-arg]  # psycopg: pipelined
+                found = []
+                while True:
+                    found.extend(tuple(row) for row in cursor.fetchall())
+                    if not cursor.nextset():
+                        return found
         finally:
             cursor.close()
 

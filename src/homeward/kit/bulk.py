@@ -62,14 +62,22 @@ def fetch_all(connection: Connection, statement: Any, params: dict[str, Any] | N
 
 
 @contextmanager
-def _wrapped(connection: Connection, statement: str) -> Iterator[None]:
-    """Driver errors raised as SQLAlchemy's (IntegrityError above all), as Core would raise them."""
-    dbapi = connection.dialect.dbapi
-    assert dbapi is not None
+def driver_errors(
+    connection: Connection, statement: str, params: Any = None, cursor: Any = None
+) -> Iterator[None]:
+    """Driver errors raised as Core would raise them (IntegrityError above all), the connection
+    invalidated if it was lost, so a lost database is a 503 here as everywhere else."""
+    dialect = connection.dialect
+    error = dialect.loaded_dbapi.Error
     try:
         yield
-    except dbapi.Error as exc:
-        raise DBAPIError.instance(statement, None, exc, dbapi.Error) from exc
+    except error as exc:
+        lost = dialect.is_disconnect(exc, connection.connection.dbapi_connection, cursor)
+        if lost:
+            connection.invalidate(exc)
+        raise DBAPIError.instance(
+            statement, params, exc, error, connection_invalidated=lost, dialect=dialect
+        ) from exc
 
 
 def insert(connection: Connection, table: str, columns: Sequence[str], rows: Iterable[Row]) -> int:
@@ -87,12 +95,12 @@ def insert(connection: Connection, table: str, columns: Sequence[str], rows: Ite
     try:
         if is_postgres(connection):
             statement = f"COPY {table} ({names}) FROM STDIN"
-            with _wrapped(connection, statement), cursor.copy(statement) as copy:
+            with driver_errors(connection, statement, cursor=cursor), cursor.copy(statement) as copy:
                 for row in counted():
                     copy.write_row(row)
         else:
             statement = f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})"
-            with _wrapped(connection, statement):
+            with driver_errors(connection, statement, cursor=cursor):
                 cursor.executemany(statement, counted())
     finally:
         cursor.close()
@@ -129,7 +137,7 @@ def update(
                 f"FROM unnest({arrays}) AS v({', '.join(name for name, _ in named)}) WHERE {conditions}"
             )
             columns = [list(column) for column in zip(*rows, strict=True)]
-            with _wrapped(connection, statement):
+            with driver_errors(connection, statement, cursor=cursor):
                 cursor.execute(statement, [*columns, *(value for _, value in fixed)])
         else:
             assignments = ", ".join(f"{name} = ?" for name, _ in set_columns)
@@ -137,7 +145,7 @@ def update(
             statement = f"UPDATE {table} SET {assignments} WHERE {conditions}"
             width = len(key)
             extra = tuple(value for _, value in fixed)
-            with _wrapped(connection, statement):
+            with driver_errors(connection, statement, cursor=cursor):
                 cursor.executemany(statement, ((*row[width:], *row[:width], *extra) for row in rows))
     finally:
         cursor.close()

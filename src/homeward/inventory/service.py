@@ -23,7 +23,6 @@ from homeward.inventory.models import LedgerEntry
 from homeward.kit.clock import utcnow
 from homeward.kit.errors import FieldError, InvalidInput, NotFound
 from homeward.receiving.repository import get_in_center
-from homeward.returns.models import ReturnOrder
 
 
 @dataclass(frozen=True)
@@ -55,35 +54,6 @@ class QuarantinedRecord:
     name: str
     quantity: int
     since: datetime  # when the first of them went into quarantine
-
-
-def append(
-    session: Session,
-    row: ReturnOrder,
-    *,
-    inventory_id: int,
-    bucket: Bucket,
-    quantity: int,
-    kind: EntryKind,
-    reason: str | None,
-    staff: WarehousePrincipal,
-    when: datetime,
-    inspection_id: int | None = None,
-) -> None:
-    entry = ledger_entry(
-        merchant_id=row.merchant_id,
-        fulfillment_center_id=row.fulfillment_center_id,
-        return_id=row.id,
-        inventory_id=inventory_id,
-        bucket=bucket,
-        quantity=quantity,
-        kind=kind,
-        reason=reason,
-        staff=staff,
-        when=when,
-        inspection_id=inspection_id,
-    )
-    session.add(LedgerEntry(**entry))
 
 
 def append_many(session: Session, entries: list[dict[str, Any]]) -> None:
@@ -146,18 +116,24 @@ def release(
         deposits, released_before = repository.quarantine_history(session, row.id, inventory_id)
         now = utcnow()
         text = f"Released from quarantine to {action}" + (f". Inspector: {reason}" if reason else "")
-        for move in moves:
-            append(
-                session,
-                row,
-                inventory_id=inventory_id,
-                bucket=move.bucket,
-                quantity=move.quantity,
-                kind=EntryKind.RELEASE,
-                reason=text,
-                staff=staff,
-                when=now,
-            )
+        append_many(
+            session,
+            [
+                ledger_entry(
+                    merchant_id=row.merchant_id,
+                    fulfillment_center_id=row.fulfillment_center_id,
+                    return_id=row.id,
+                    inventory_id=inventory_id,
+                    bucket=move.bucket,
+                    quantity=move.quantity,
+                    kind=EntryKind.RELEASE,
+                    reason=text,
+                    staff=staff,
+                    when=now,
+                )
+                for move in moves
+            ],
+        )
         fee = charge_storage(session, row, quarantine_unit_days(deposits, released_before, quantity, now))
         row.updated_at = now
         session.flush()

@@ -108,3 +108,32 @@ def test_a_reference_id_taken_since_the_check_refuses_the_create_and_stores_noth
     assert response.status_code == 422, response.text
     assert "RACE-1" in response.text and "already" in response.text
     assert counts(db) == before
+
+
+def test_a_connection_lost_before_the_insert_is_a_503_and_stores_nothing_then_creates_go_on(
+    client: TestClient, db: Database, demo: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not db.is_postgres:
+        pytest.skip("a connection to lose is PostgreSQL's")
+    body = {
+        "fulfillment_center": {"id": demo["fulfillment_centers"][0]["id"]},
+        "reference_id": "LOST-1",
+        "inventory": [{"id": 1001, "quantity": 1, "requested_action": "Default"}],
+    }
+    before = counts(db)
+    insert = repository.insert_return_at_once
+
+    def after_the_server_dropped_us(connection: Any, *args: Any) -> Any:
+        pid = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        with db.connect() as other:
+            other.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})")
+        return insert(connection, *args)
+
+    monkeypatch.setattr(repository, "insert_return_at_once", after_the_server_dropped_us)
+    response = client.post(URL, json=body, headers=merchant_headers(demo))
+    assert response.status_code == 503, response.text
+    assert counts(db) == before
+
+    monkeypatch.setattr(repository, "insert_return_at_once", insert)
+    assert client.post(URL, json=body, headers=merchant_headers(demo)).status_code == 201
+    assert counts(db)[0] == before[0] + 1

@@ -258,6 +258,23 @@ class Database:
             return _session_on(shared)
         return unit_of_work(self.read_factory, write=False)
 
+    def write_at_once(self) -> Any:
+        """A use case whose only write is ONE statement (its reads before it may be several).
+
+        On PostgreSQL it runs in autocommit, on connect()'s connection: the statement is its own
+        transaction, so BEGIN and COMMIT cost no round trips, and its reads see what READ
+        COMMITTED would show them anyway (each statement its own snapshot; nothing is locked).
+        On SQLite it is write() (the writer's turn, BEGIN IMMEDIATE). The caller answers for
+        the single write: a second statement would commit apart from the first."""
+        if not self._reads_autocommit:
+            return self.write()
+        return self._autocommitted()
+
+    @contextmanager
+    def _autocommitted(self) -> Iterator[Session]:
+        with self.connect() as connection, _session_on(connection) as session:
+            yield session
+
     def ping(self) -> None:
         """One round trip to the database (raises when it is away)."""
         with self.connect() as connection:

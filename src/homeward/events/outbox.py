@@ -38,11 +38,16 @@ def record_return_events(connection: Connection, events: Sequence[tuple[int, Top
 
 
 def _return_event(merchant_id: int, topic: Topic, return_id: int, occurred_at: datetime) -> dict[str, Any]:
+    return {**return_event_row(merchant_id, topic, occurred_at), "return_id": return_id}
+
+
+def return_event_row(merchant_id: int, topic: Topic, occurred_at: datetime) -> dict[str, Any]:
+    """An event about a return, as its outbox row but for `return_id`: for a statement that
+    stores the return and its event together (returns.repository.insert_return_at_once)."""
     return {
         "event_id": new_event_id(),
         "merchant_id": merchant_id,
         "topic": topic.value,
-        "return_id": return_id,
         "refund_id": None,
         "occurred_at": occurred_at,
         "dispatched": False,

@@ -8,29 +8,35 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
     Connection,
+    Dialect,
     Integer,
     Select,
     String,
+    Table,
     bindparam,
     func,
     insert,
     literal_column,
+    null,
     or_,
     select,
     union_all,
     update,
 )
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
-from homeward.catalog.models import FulfillmentCenter
+from homeward.catalog.models import FulfillmentCenter, Product
 from homeward.db import DriverInsert, DriverRead
+from homeward.events.models import OutboxEvent
+from homeward.kit import bulk
 from homeward.kit.orm import in_values
 from homeward.orders.models import Order, Shipment, ShipmentLine, ShipmentLineSerial
 from homeward.receiving.models import Inspection
@@ -89,72 +95,109 @@ _REFERENCE_TAKEN_BY_OTHER = (
 )
 
 
+# What the rules need of a product, as plain columns (no ORM objects): id, name, sku, whether it
+# is a bundle (a plain 0/1 on every database: nothing to convert), action, instructions, backup
+# action, return-to-sender action.
+PRODUCT_COLUMNS = (
+    Product.id,
+    Product.name,
+    Product.sku,
+    sql_cast(Product.is_bundle, Integer),
+    Product.return_action,
+    Product.return_instructions,
+    Product.backup_action,
+    Product.rts_action,
+)
+
+
 @dataclass(frozen=True)
 class CreateFacts:
-    """What a batch of creates must know besides the catalog: the channel's owner and name, the
-    merchant's name, which fulfillment centers exist (with their names), which reference ids
-    the merchant's returns already use."""
+    """What a batch of creates must know: the channel's owner and name, the merchant's name,
+    which fulfillment centers exist (with their names), which reference ids the merchant's
+    returns already use, and the merchant's products named (rows of PRODUCT_COLUMNS)."""
 
     channel_owner: int | None
     channel_name: str
     merchant_name: str
     centers: dict[int, str]
     taken: set[str]
+    products: list[tuple[Any, ...]]
 
 
 def _create_facts_query(
-    center_is: ColumnElement[bool], reference_is: ColumnElement[bool]
-) -> CompoundSelect[str, int, str]:
+    center_is: ColumnElement[bool], reference_is: ColumnElement[bool], product_is: ColumnElement[bool]
+) -> CompoundSelect[*tuple[Any, ...]]:
+    def padded(*columns: Any) -> list[Any]:  # every branch has the products' columns, typed
+        rest = PRODUCT_COLUMNS[len(columns) - 1 :]
+        return [*columns, *(sql_cast(null(), column.type) for column in rest)]
+
     return union_all(
-        select(literal_column("'channel'"), Channel.merchant_id, Channel.name).where(
+        select(*padded(literal_column("'channel'"), Channel.merchant_id, Channel.name)).where(
             Channel.id == bindparam("channel_id")
         ),
-        select(literal_column("'merchant'"), Merchant.id, Merchant.name).where(
+        select(*padded(literal_column("'merchant'"), Merchant.id, Merchant.name)).where(
             Merchant.id == bindparam("merchant_id")
         ),
-        select(literal_column("'center'"), FulfillmentCenter.id, FulfillmentCenter.name).where(center_is),
-        select(literal_column("'taken'"), ReturnOrder.id, ReturnOrder.reference_id).where(
+        select(*padded(literal_column("'center'"), FulfillmentCenter.id, FulfillmentCenter.name)).where(
+            center_is
+        ),
+        select(*padded(literal_column("'taken'"), ReturnOrder.id, ReturnOrder.reference_id)).where(
             ReturnOrder.merchant_id == bindparam("merchant_id"), reference_is
+        ),
+        select(literal_column("'product'"), *PRODUCT_COLUMNS).where(
+            Product.merchant_id == bindparam("merchant_id"), product_is
         ),
     )
 
 
-# Asked on every create: one round trip for all four, built once. The usual batch of one (one
-# center, one reference id) compares and goes straight to the driver; a batch's lists expand.
+# Asked on every create: one round trip for all five, built once. The usual batch of one (one
+# center, reference id and product) compares and goes straight to the driver; others expand.
 _CREATE_FACTS_OF_ONE = DriverRead(
     _create_facts_query(
-        FulfillmentCenter.id == bindparam("center"), ReturnOrder.reference_id == bindparam("ref")
+        FulfillmentCenter.id == bindparam("center"),
+        ReturnOrder.reference_id == bindparam("ref"),
+        Product.id == bindparam("product"),
     )
 )
 _CREATE_FACTS = _create_facts_query(
     FulfillmentCenter.id.in_(bindparam("centers", expanding=True)),
     ReturnOrder.reference_id.in_(bindparam("refs", expanding=True)),
+    Product.id.in_(bindparam("products", expanding=True)),
 )
 
 
 def create_facts(
-    connection: Connection, merchant_id: int, channel_id: int, center_ids: set[int], reference_ids: set[str]
+    connection: Connection,
+    merchant_id: int,
+    channel_id: int,
+    center_ids: set[int],
+    reference_ids: set[str],
+    product_ids: set[int],
 ) -> CreateFacts:
     params: dict[str, Any] = {"channel_id": channel_id, "merchant_id": merchant_id}
-    if len(center_ids) == 1 and len(reference_ids) == 1:
-        params["center"], params["ref"] = next(iter(center_ids)), next(iter(reference_ids))
-        rows: Sequence[tuple[str, int, str]] = _CREATE_FACTS_OF_ONE.all(connection, params)
+    if len(center_ids) == 1 and len(reference_ids) == 1 and len(product_ids) == 1:
+        [params["center"]], [params["ref"]], [params["product"]] = center_ids, reference_ids, product_ids
+        rows: Sequence[tuple[Any, ...]] = _CREATE_FACTS_OF_ONE.all(connection, params)
     else:
         params["centers"], params["refs"] = sorted(center_ids), sorted(reference_ids)
+        params["products"] = sorted(product_ids)
         rows = connection.execute(_CREATE_FACTS, params).all()
     owner, channel_name, merchant_name = None, "", ""
     centers: dict[int, str] = {}
     taken: set[str] = set()
-    for kind, key, name in rows:
+    products: list[tuple[Any, ...]] = []
+    for kind, key, name, *rest in rows:
         if kind == "channel":
             owner, channel_name = key, name or ""
         elif kind == "merchant":
             merchant_name = name or ""
         elif kind == "center":
             centers[key] = name or ""
-        else:
+        elif kind == "taken":
             taken.add(name)
-    return CreateFacts(owner, channel_name, merchant_name, centers, taken)
+        else:
+            products.append((key, name, *rest))
+    return CreateFacts(owner, channel_name, merchant_name, centers, taken, products)
 
 
 def lock_shipments(session: Session, ids: set[int]) -> None:
@@ -188,6 +231,99 @@ _INSERT_RETURNS = {
 }
 _INSERT_ITEMS = DriverInsert(insert(ReturnItem).returning(ReturnItem.id))
 _INSERT_HISTORY = DriverInsert(insert(ReturnStatusEvent))
+
+
+def inserts_at_once(connection: Connection) -> bool:
+    """Whether insert_return_at_once works here: PostgreSQL (data-modifying CTEs)."""
+    return bool(connection.dialect.name == "postgresql")
+
+
+def insert_return_at_once(
+    connection: Connection,
+    head: dict[str, Any],
+    items: list[dict[str, Any]],
+    status: ReturnStatus,
+    occurred_at: datetime,
+    event: dict[str, Any],
+) -> tuple[int, list[int]] | None:
+    """PostgreSQL: a return, its items, its first status history entry and its outbox event in
+    ONE statement (data-modifying CTEs, the return's id feeding the rest: one round trip, and in
+    autocommit its own transaction). The items and the event are given without their return_id.
+    The return's id and its items' ids in the order given; None when the reference id was taken
+    by a concurrent create since it was checked (the unique constraint decides: nothing stored).
+    """
+    item_columns = tuple(items[0]) if items else ()
+    sql, binds = _at_once(connection.dialect, tuple(head), item_columns, len(items), tuple(event))
+    values = {"h_status": status.value, "h_occurred_at": occurred_at}
+    values.update((f"r_{k}", v) for k, v in head.items())
+    values.update((f"e_{k}", v) for k, v in event.items())
+    for n, item in enumerate(items):
+        values.update((f"i{n}_{k}", v) for k, v in item.items())
+    params = {name: convert(values[name]) if convert else values[name] for name, convert in binds}
+    cursor = connection.connection.cursor()
+    try:
+        with bulk.driver_errors(connection, sql, params, cursor):
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    if not rows:
+        return None
+    return rows[0][0], [
+        item_id for _, _, item_id in sorted(rows, key=lambda row: int(row[1]))
+    ] if items else []
+
+
+@lru_cache(maxsize=64)
+def _at_once(
+    dialect: Dialect, head: tuple[str, ...], item_columns: tuple[str, ...], count: int, event: tuple[str, ...]
+) -> tuple[str, list[tuple[str, Any]]]:
+    """insert_return_at_once's statement for one shape of values (the columns given, how many
+    items), built once: its text, and each parameter with its column type's bind processor."""
+    binds: list[tuple[str, Any]] = []
+
+    def bound(table: Table, column: str, name: str) -> str:
+        kind = table.c[column].type
+        binds.append((name, kind.dialect_impl(dialect).bind_processor(dialect)))
+        return f"CAST(%({name})s AS {kind.compile(dialect=dialect)})"
+
+    returns, items = cast(Table, ReturnOrder.__table__), cast(Table, ReturnItem.__table__)
+    history, outbox = cast(Table, ReturnStatusEvent.__table__), cast(Table, OutboxEvent.__table__)
+    for table, given in ((returns, head), (items, item_columns if count else None), (outbox, event)):
+        wanted = {c.name for c in table.c} - {"id", "return_id"}
+        if given is not None and set(given) != wanted:
+            raise ValueError(f"{table.name}: give every column but its id (and return_id), got {given}")
+    parts = [
+        f"WITH r AS (INSERT INTO {returns.name} ({', '.join(head)}) "
+        f"VALUES ({', '.join(bound(returns, c, f'r_{c}') for c in head)}) "
+        "ON CONFLICT (merchant_id, reference_id) DO NOTHING RETURNING id)"
+    ]
+    final = "SELECT r.id, 0, 0 FROM r"
+    if count:
+        names = ", ".join(item_columns)
+        rows = ", ".join(
+            f"({n}, {', '.join(bound(items, c, f'i{n}_{c}') for c in item_columns)})" for n in range(count)
+        )
+        # Each item's id is drawn here, beside its position, so the ids come back in the order given.
+        item_id = f"nextval(pg_get_serial_sequence('{items.name}', 'id'))"
+        parts.append(
+            f"i AS (SELECT {item_id} AS id, r.id AS return_id, v.* "
+            f"FROM r CROSS JOIN (VALUES {rows}) AS v(position, {names}))"
+        )
+        parts.append(
+            f"ii AS (INSERT INTO {items.name} (id, return_id, {names}) SELECT id, return_id, {names} FROM i)"
+        )
+        final = "SELECT r.id, i.position, i.id FROM r LEFT JOIN i ON true"
+    status, occurred_at = bound(history, "status", "h_status"), bound(history, "occurred_at", "h_occurred_at")
+    parts.append(
+        f"h AS (INSERT INTO {history.name} (return_id, status, occurred_at) "
+        f"SELECT r.id, {status}, {occurred_at} FROM r)"
+    )
+    parts.append(
+        f"e AS (INSERT INTO {outbox.name} (return_id, {', '.join(event)}) "
+        f"SELECT r.id, {', '.join(bound(outbox, c, f'e_{c}') for c in event)} FROM r)"
+    )
+    return ", ".join(parts) + " " + final, binds
 
 
 def insert_items(connection: Connection, rows: list[dict[str, Any]]) -> list[int]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, Integer, bindparam, cast, delete, insert, select
+from sqlalchemy import Connection, bindparam, delete, insert, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached, object_session
@@ -18,7 +18,7 @@ from homeward.catalog.domain import ReturnAction, ReturnPreference
 from homeward.catalog.models import BundleComponent, Product
 from homeward.db import Database, DriverRead, pipelined
 from homeward.events.domain import STATUS_TOPICS, Topic
-from homeward.events.outbox import record_return_event, record_return_events
+from homeward.events.outbox import record_return_event, record_return_events, return_event_row
 from homeward.kit.clock import utcnow
 from homeward.kit.errors import FieldError, Forbidden, InvalidInput, NotFound, RuleViolation
 from homeward.kit.pagination import Cursor, Page, paginate
@@ -70,7 +70,10 @@ def create_returns(
     expects. What concerns the whole call (scope, channel) is raised and stores nothing.
     """
     principal.require(Scope.RETURNS_WRITE)
-    with db.write() as session:
+    # A lone return with no shipment to lock (nor units to claim) is written by one statement
+    # (_write_many), so on PostgreSQL it needs no transaction of its own: no BEGIN, no COMMIT.
+    alone = len(requests) == 1 and _locks_nothing(requests[0])
+    with db.write_at_once() if alone else db.write() as session:
         written = create_many_in(session, principal, channel_id, requests, return_type)
         return [
             CreateOutcome(index, request.reference_id, error=done)
@@ -78,6 +81,12 @@ def create_returns(
             else CreateOutcome(index, request.reference_id, record=done.record())
             for index, (request, done) in enumerate(zip(requests, written, strict=True))
         ]
+
+
+def _locks_nothing(request: ReturnRequest) -> bool:
+    """Whether creating the request writes its return and nothing else (no shipment to lock and
+    count units on, no identified units to claim)."""
+    return request.original_shipment_id is None and all(line.order_item is None for line in request.lines)
 
 
 def create_return_in(
@@ -145,9 +154,10 @@ def create_many_in(
         channel_id,
         {r.fulfillment_center_id for r in requests},
         {r.reference_id for r in requests},
+        {line.inventory_id for r in requests for line in r.lines},
     )
     _ensure_owner(principal, channel_id, facts.channel_owner)
-    catalog = _catalog(connection, merchant_id, {line.inventory_id for r in requests for line in r.lines})
+    catalog = _catalog_of(connection, facts.products)
     centers, taken = facts.centers, facts.taken
     shipments = {r.original_shipment_id for r in requests if r.original_shipment_id is not None}
     if len(shipments) > 1:  # one order of locking for every batch, so two batches never deadlock
@@ -210,28 +220,47 @@ def _write_many(
         for _, request, checked in accepted
     ]
     connection = session.connection()
-    ids = repository.insert_returns(connection, heads)
+    topic = STATUS_TOPICS[status]  # the first history entry and this event come from the same fact
     stored: list[tuple[int, ReturnRequest, Written]] = []
-    for (index, request, checked), head in zip(accepted, heads, strict=True):
-        if head["reference_id"] not in ids:
+    if len(accepted) == 1 and repository.inserts_at_once(connection):
+        # The usual create: the return, its items, history entry and event in one statement.
+        [(index, request, checked)], [head] = accepted, heads
+        lines = _item_values(request, checked, return_type)
+        event = return_event_row(merchant_id, topic, now)
+        ids = repository.insert_return_at_once(connection, head, lines, status, now, event)
+        if ids is None:
             results[index] = _duplicate_reference(request.reference_id)
-            continue
-        head["id"] = return_id = ids[head["reference_id"]]
-        lines = [{"return_id": return_id, **item} for item in _item_values(request, checked, return_type)]
-        names = (facts.channel_name, facts.centers[request.fulfillment_center_id], facts.merchant_name)
-        stored.append((index, request, Written(head, lines, names)))
-    item_rows = [item for _, _, done in stored for item in done.items]
-    topic = STATUS_TOPICS[status]
-    with pipelined(connection):  # the three need only the returns' ids: sent together, waited for once
-        # The first history entry and return.created come from the same fact, in the same transaction.
-        repository.insert_history(connection, [(done.head["id"], status, now) for _, _, done in stored])
-        record_return_events(connection, [(merchant_id, topic, done.head["id"], now) for *_, done in stored])
-        item_ids = repository.insert_items(connection, item_rows)
-    for item, item_id in zip(item_rows, item_ids, strict=True):
-        item["id"] = item_id
+            return
+        head["id"], item_ids = ids
+        for line, item_id in zip(lines, item_ids, strict=True):
+            line["return_id"], line["id"] = head["id"], item_id
+        stored.append((index, request, Written(head, lines, _names(facts, request))))
+    else:
+        by_reference = repository.insert_returns(connection, heads)
+        for (index, request, checked), head in zip(accepted, heads, strict=True):
+            if head["reference_id"] not in by_reference:
+                results[index] = _duplicate_reference(request.reference_id)
+                continue
+            head["id"] = return_id = by_reference[head["reference_id"]]
+            items = _item_values(request, checked, return_type)
+            lines = [{"return_id": return_id, **item} for item in items]
+            stored.append((index, request, Written(head, lines, _names(facts, request))))
+        item_rows = [item for _, _, done in stored for item in done.items]
+        with pipelined(connection):  # the three need only the returns' ids: sent together, waited for once
+            repository.insert_history(connection, [(done.head["id"], status, now) for _, _, done in stored])
+            record_return_events(
+                connection, [(merchant_id, topic, done.head["id"], now) for *_, done in stored]
+            )
+            item_ids = repository.insert_items(connection, item_rows)
+        for item, item_id in zip(item_rows, item_ids, strict=True):
+            item["id"] = item_id
     _claim_units(session, [(request, done) for _, request, done in stored])
     for index, _, done in stored:
         results[index] = done
+
+
+def _names(facts: repository.CreateFacts, request: ReturnRequest) -> tuple[str, str, str]:
+    return facts.channel_name, facts.centers[request.fulfillment_center_id], facts.merchant_name
 
 
 def check_request(db: Database, principal: Principal, request: ReturnRequest) -> list[FieldError]:
@@ -509,17 +538,8 @@ def _get_for_update(session: Session, principal: Principal, return_id: int) -> R
 
 
 # The products a request names and what the rules need of each, built once (one id compares,
-# several expand per call); no ORM objects: a create reads these columns and nothing else.
-_PRODUCT_COLUMNS = (
-    Product.id,
-    Product.name,
-    Product.sku,
-    cast(Product.is_bundle, Integer),  # a plain 0/1 on every database: nothing to convert
-    Product.return_action,
-    Product.return_instructions,
-    Product.backup_action,
-    Product.rts_action,
-)
+# several expand per call); no ORM objects: a check reads these columns and nothing else.
+_PRODUCT_COLUMNS = repository.PRODUCT_COLUMNS
 _PRODUCT = DriverRead(
     select(*_PRODUCT_COLUMNS).where(
         Product.id == bindparam("id"), Product.merchant_id == bindparam("merchant_id")
@@ -557,6 +577,11 @@ def _catalog(connection: Connection, merchant_id: int, ids: set[int]) -> _Catalo
         rows = _PRODUCT.all(connection, {"id": next(iter(ids)), "merchant_id": merchant_id})
     else:
         rows = connection.execute(_PRODUCTS, {"ids": sorted(ids), "merchant_id": merchant_id}).all()
+    return _catalog_of(connection, rows)
+
+
+def _catalog_of(connection: Connection, rows: Sequence[tuple[Any, ...]]) -> _Catalog:
+    """The catalog made of product rows (repository.PRODUCT_COLUMNS), bundles' components read."""
     bundles = sorted(row[0] for row in rows if row[3])
     components: dict[int, list[int]] = defaultdict(list)
     if bundles:

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from bench.seed import seed_returns
 from sqlalchemy import bindparam, literal, select
 
-from bench.seed import seed_returns
 from homeward.db import Database, DriverRead
 from homeward.kit.orm import in_ids
 from homeward.labels.models import ReturnLabel
@@ -26,9 +26,7 @@ def test_dates_money_arrays_and_fixed_values_read_as_sqlalchemy_reads_them(db: D
     first, last = seed_returns(db.url, 6)
     dialect = db.factory.kw["bind"].dialect.name
     with db.write() as session:
-        session.add(
-            ReturnTransaction(return_id=first, transaction_type="Refund", amount=Decimal("12.34"))
-        )
+        session.add(ReturnTransaction(return_id=first, transaction_type="Refund", amount=Decimal("12.34")))
         session.add(
             ReturnLabel(
                 return_id=first,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
 from functools import lru_cache
@@ -204,12 +204,11 @@ def unit_of_work(factory: sessionmaker[Session], *, write: bool = True) -> Itera
 
 @contextmanager
 def _session_on(connection: Connection) -> Iterator[Session]:
-    """A read session on a connection already checked out (see Database.one_connection)."""
+    """A read session on a connection already checked out (see Database.one_connection). Closing
+    it ends its transaction (a ROLLBACK, free in autocommit); a rollback of the session itself
+    first would also restore its snapshot of objects a read has none of: a quarter of the cost."""
     with Session(bind=connection, expire_on_commit=False) as session:
-        try:
-            yield session
-        finally:
-            session.rollback()
+        yield session
 
 
 def alembic_config(url: str) -> Any:
@@ -363,18 +362,23 @@ def pipelined(connection: Connection) -> Iterator[None]:
 
 
 class DriverRead:
-    """A small select run on every request, handed straight to the driver's connection.
+    """A select run on every request, handed straight to the driver's connection.
 
     Through SQLAlchemy, a one-row lookup by a unique index costs several times the query itself
-    (execution context, result object, row); the driver alone does it in a fraction. Only for
-    statements whose parameters and columns need no conversion (integers, strings), checked
-    once per kind of database; others, and any driver error, take SQLAlchemy's usual path, so
-    a lost connection is noticed, dropped and answered (503) as everywhere else.
+    (execution context, a cache key walked over the whole statement, result object, rows); the
+    driver alone does it in a fraction. Compiled once per kind of database; values go through
+    their binds' types' bind processors and columns through their types' result processors, as
+    SQLAlchemy would (only where a type has one: most columns are handed back as the driver read
+    them). What the driver cannot take as compiled (expanding or literal-rendered binds, escaped
+    names, another paramstyle) and any driver error take SQLAlchemy's usual path, so a lost
+    connection is noticed, dropped and answered (503) as everywhere else.
     """
 
     def __init__(self, statement: Select[*tuple[Any, ...]] | CompoundSelect[*tuple[Any, ...]]) -> None:
         self.statement = statement
-        self._compiled: dict[str, tuple[str, tuple[str, ...] | None] | None] = {}
+        # The columns' names, as SQLAlchemy's result would give them (`keys()`).
+        self.keys = tuple(column.key for column in statement.selected_columns)
+        self._compiled: dict[str, _DriverSelect | None] = {}
 
     def first(self, connection: Connection, params: dict[str, Any]) -> tuple[Any, ...] | None:
         rows = self._rows(connection, params, one=True)
@@ -386,34 +390,95 @@ class DriverRead:
     def _rows(self, connection: Connection, params: dict[str, Any], *, one: bool) -> list[tuple[Any, ...]]:
         dialect = connection.dialect
         if dialect.name not in self._compiled:
-            self._compiled[dialect.name] = self._compile(dialect)
+            self._compiled[dialect.name] = _DriverSelect.compile(self.statement, dialect)
         compiled = self._compiled[dialect.name]
         if compiled is not None:
-            sql, positions = compiled
             try:
-                cursor = connection.connection.cursor()
-                try:
-                    cursor.execute(sql, params if positions is None else [params[p] for p in positions])
-                    rows = [cursor.fetchone()] if one else cursor.fetchall()
-                finally:
-                    cursor.close()
-                return [tuple(row) for row in rows if row is not None]
+                return compiled.rows(connection, params, one=one)
             except dialect.loaded_dbapi.Error:
                 pass  # SQLAlchemy's path below raises what it should, or succeeds on a retry
         result = connection.execute(self.statement, params)
         found = [result.first()] if one else result.all()
         return [tuple(row) for row in found if row is not None]
 
-    def _compile(self, dialect: Dialect) -> tuple[str, tuple[str, ...] | None] | None:
-        compiled = self.statement.compile(dialect=dialect)
-        types = [column.type for column in self.statement.selected_columns]
-        converts = any(t.dialect_impl(dialect).result_processor(dialect, None) for t in types) or any(
-            p.type.dialect_impl(dialect).bind_processor(dialect) for p in compiled.binds.values()
-        )
-        if converts or dialect.paramstyle not in ("qmark", "pyformat"):
+
+class _DriverSelect:
+    """A DriverRead's statement compiled for one kind of database."""
+
+    def __init__(
+        self,
+        sql: str,
+        positions: tuple[str, ...] | None,
+        binds: Mapping[str, Callable[[Any], Any]],
+        fixed: dict[str, Any],
+        types: list[Any],
+    ) -> None:
+        self.sql, self.positions, self.binds, self.fixed, self.types = sql, positions, binds, fixed, types
+        # (index, processor) of the columns whose type converts what the driver read; known once
+        # the driver has described the columns (a processor may depend on the column's type code).
+        self.converts: list[tuple[int, Callable[[Any], Any]]] | None = None
+
+    @classmethod
+    def compile(
+        cls, statement: Select[*tuple[Any, ...]] | CompoundSelect[*tuple[Any, ...]], dialect: Dialect
+    ) -> _DriverSelect | None:
+        if dialect.paramstyle not in ("qmark", "pyformat"):
             return None
+        compiled = statement.compile(dialect=dialect)
+        if (
+            compiled.escaped_bind_names
+            or compiled.literal_execute_params
+            or compiled.post_compile_params
+            or any(bind.expanding or bind.callable is not None for bind in compiled.binds.values())
+        ):
+            return None
+        binds = {
+            name: processor
+            for name, bind in compiled.binds.items()
+            if (processor := bind.type._cached_bind_processor(dialect)) is not None
+        }
+        fixed = {name: bind.value for name, bind in compiled.binds.items() if not bind.required}
         positions = tuple(compiled.positiontup or ()) if dialect.paramstyle == "qmark" else None
-        return compiled.string, positions
+        types = [column.type for column in statement.selected_columns]
+        return cls(compiled.string, positions, binds, fixed, types)
+
+    def rows(self, connection: Connection, params: dict[str, Any], *, one: bool) -> list[tuple[Any, ...]]:
+        if self.fixed:
+            params = self.fixed | params
+        if self.binds:
+            params = params | {
+                name: convert(params[name]) for name, convert in self.binds.items() if name in params
+            }
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(
+                self.sql, params if self.positions is None else [params[p] for p in self.positions]
+            )
+            found = [cursor.fetchone()] if one else cursor.fetchall()
+            if self.converts is None:
+                self.converts = self._processors(connection.dialect, cursor.description)
+        finally:
+            cursor.close()
+        rows = [tuple(row) for row in found if row is not None]
+        if not self.converts:
+            return rows
+        converts = self.converts
+        converted = []
+        for row in rows:
+            values = list(row)
+            for index, convert in converts:
+                values[index] = convert(values[index])
+            converted.append(tuple(values))
+        return converted
+
+    def _processors(self, dialect: Dialect, description: Any) -> list[tuple[int, Callable[[Any], Any]]]:
+        found = []
+        for index, type_ in enumerate(self.types):
+            type_code = description[index][1] if description else None
+            processor = type_._cached_result_processor(dialect, type_code)
+            if processor is not None:
+                found.append((index, processor))
+        return found
 
 
 class DriverInsert:

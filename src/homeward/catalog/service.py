@@ -11,7 +11,7 @@ from homeward.auth.domain import Principal, Scope
 from homeward.catalog import domain, preferences_csv
 from homeward.catalog.domain import IneligibleCategory, ReturnAction
 from homeward.catalog.models import FulfillmentCenter, Product
-from homeward.db import Database
+from homeward.db import Database, DriverRead
 from homeward.kit.clock import utcnow
 from homeward.kit.errors import FieldError, NotFound, RuleViolation
 
@@ -29,23 +29,26 @@ class FulfillmentCenterRecord:
     timezone: str
 
 
-# Built once; every API call that lists fulfillment centers only binds and runs it.
-_ALL_CENTERS = select(
-    FulfillmentCenter.id,
-    FulfillmentCenter.name,
-    FulfillmentCenter.country,
-    FulfillmentCenter.address1,
-    FulfillmentCenter.address2,
-    FulfillmentCenter.city,
-    FulfillmentCenter.state,
-    FulfillmentCenter.zip_code,
-    FulfillmentCenter.timezone,
-).order_by(FulfillmentCenter.id)
+# Built once, handed to the driver (every column a str or int): every API call that lists
+# fulfillment centers only runs it.
+_ALL_CENTERS = DriverRead(
+    select(
+        FulfillmentCenter.id,
+        FulfillmentCenter.name,
+        FulfillmentCenter.country,
+        FulfillmentCenter.address1,
+        FulfillmentCenter.address2,
+        FulfillmentCenter.city,
+        FulfillmentCenter.state,
+        FulfillmentCenter.zip_code,
+        FulfillmentCenter.timezone,
+    ).order_by(FulfillmentCenter.id)
+)
 
 
 def list_fulfillment_centers(db: Database) -> list[FulfillmentCenterRecord]:
     with db.connect() as connection:
-        return [FulfillmentCenterRecord(*row) for row in connection.execute(_ALL_CENTERS)]
+        return [FulfillmentCenterRecord(*row) for row in _ALL_CENTERS.all(connection, {})]
 
 
 # --- products and their return preferences (seed 001) --------------------------------------------

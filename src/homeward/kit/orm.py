@@ -18,6 +18,7 @@ from sqlalchemy import (
     TypeDecorator,
     any_,
     bindparam,
+    cast,
     func,
     select,
 )
@@ -79,6 +80,18 @@ class Money(TypeDecorator[Decimal]):
         return None if value is None else Decimal(str(value))
 
 
+class _IntegerArrayText(TypeDecorator[list[int]]):
+    """Integers bound as one PostgreSQL array literal (`{1,2,3}`) that the statement casts to an
+    integer array: psycopg writes a list value by value (a regular expression each, a sixth of
+    the CPU a page's ids cost), a string at once."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: Iterable[int] | None, dialect: Dialect) -> str | None:
+        return None if value is None else "{" + ",".join([str(int(v)) for v in value]) + "}"
+
+
 class _JsonList(TypeDecorator[list[Any]]):
     """A list of plain values (ids, texts) bound as one JSON text (SQLite's json_each reads it
     back as rows)."""
@@ -99,6 +112,8 @@ def in_values(
     an array (`= ANY(:name)`), SQLite a JSON array read by json_each. `element`: the values' type
     (Integer or String)."""
     if dialect == "postgresql":
+        if element is Integer:  # one array literal, cast (see _IntegerArrayText)
+            return column == any_(cast(bindparam(name, type_=_IntegerArrayText()), ARRAY(Integer())))
         return column == any_(bindparam(name, type_=ARRAY(element())))
     values = func.json_each(bindparam(name, type_=_JsonList())).table_valued("value")
     return column.in_(select(values.c.value))

@@ -6,19 +6,20 @@ so a refused label leaves no return behind and buys nothing.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import cache
 from importlib.resources import files
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload
 
 from homeward.auth.domain import Principal, Scope
 from homeward.catalog.models import FulfillmentCenter, Product
-from homeward.db import Database
+from homeward.db import Database, DriverRead
 from homeward.events.domain import Topic
 from homeward.events.outbox import record_return_event
 from homeward.kit.clock import utcnow
@@ -172,20 +173,26 @@ def _labels_in(session: Session, merchant_id: int, return_ids: list[int]) -> dic
     if not return_ids:
         return {}
     connection = session.connection()
-    rows = connection.execute(
-        _labels_query(connection.dialect.name), {"ids": return_ids, "merchant": merchant_id}
-    )
-    return {r.return_id: to_label_record(r) for r in rows}
+    query = _labels_query(connection.dialect.name)
+    row = _named_tuple(query.keys)
+    rows = query.all(connection, {"ids": return_ids, "merchant": merchant_id})
+    return {r.return_id: to_label_record(r) for r in map(row._make, rows)}
 
 
 @cache
-def _labels_query(dialect: str) -> Select[*tuple[Any, ...]]:
-    """Every label column but the PDF, for a batch of returns (`ids`) of one merchant."""
-    return (
+def _labels_query(dialect: str) -> DriverRead:
+    """Every label column but the PDF, for a batch of returns (`ids`) of one merchant: read on
+    every list and GET, so handed to the driver (db.DriverRead)."""
+    return DriverRead(
         select(*(c for c in ReturnLabel.__table__.c if c.key != "pdf"))
         .join(ReturnOrder, ReturnOrder.id == ReturnLabel.return_id)
         .where(in_ids(ReturnLabel.return_id, dialect), ReturnOrder.merchant_id == bindparam("merchant"))
     )
+
+
+@cache
+def _named_tuple(fields: tuple[str, ...]) -> Any:
+    return namedtuple("LabelRow", fields)  # type: ignore[misc]  # fields known only at run time
 
 
 def label_pdf(db: Database, principal: Principal, channel_id: int | None, return_id: int) -> LabelFile:

@@ -13,7 +13,6 @@ from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import (
-    CompoundSelect,
     Integer,
     ScalarSelect,
     Select,
@@ -31,6 +30,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
 from homeward.catalog.models import FulfillmentCenter
+from homeward.db import DriverRead
 from homeward.kit.orm import Base, Money, UTCDateTime, in_ids
 from homeward.kit.pagination import Cursor
 from homeward.receiving.models import Inspection
@@ -103,18 +103,20 @@ def _child_select(kind: int, model: type[Base], dialect: str) -> Select[*tuple[A
 
 
 @cache
-def _children_query(dialect: str) -> CompoundSelect[*tuple[Any, ...]]:
+def _children_query(dialect: str) -> DriverRead:
     """Items, transactions and inspections of a batch of returns (ids bound as `ids`), built once
     per kind of database so each execution only binds values."""
-    return union_all(
-        _child_select(_ITEM, ReturnItem, dialect),
-        _child_select(_TRANSACTION, ReturnTransaction, dialect),
-        _child_select(_INSPECTION, Inspection, dialect),
-    ).order_by(literal_column("kind"), literal_column("id"))
+    return DriverRead(
+        union_all(
+            _child_select(_ITEM, ReturnItem, dialect),
+            _child_select(_TRANSACTION, ReturnTransaction, dialect),
+            _child_select(_INSPECTION, Inspection, dialect),
+        ).order_by(literal_column("kind"), literal_column("id"))
+    )
 
 
-_ONE = _HEAD.where(
-    ReturnOrder.id == bindparam("return_id"), ReturnOrder.merchant_id == bindparam("merchant_id")
+_ONE = DriverRead(
+    _HEAD.where(ReturnOrder.id == bindparam("return_id"), ReturnOrder.merchant_id == bindparam("merchant_id"))
 )
 
 
@@ -139,16 +141,15 @@ def page(
 
 
 @lru_cache(maxsize=SHAPES_KEPT)
-def _page_query(
-    shape: FilterShape, dialect: str, descending: bool, *, seeks: bool
-) -> Select[*tuple[Any, ...]]:
-    """A page's head query for one shape of filter, built once (see filter_conditions)."""
+def _page_query(shape: FilterShape, dialect: str, descending: bool, *, seeks: bool) -> DriverRead:
+    """A page's head query for one shape of filter, built and compiled once (see filter_conditions):
+    handed to the driver, so a list request walks no SQLAlchemy statement either."""
     query = _HEAD.where(*filter_conditions(shape, dialect))
     if seeks:
         key = bindparam("key", type_=Integer())
         query = query.where(ReturnOrder.id < key if descending else ReturnOrder.id > key)
     order = ReturnOrder.id.desc() if descending else ReturnOrder.id.asc()
-    return query.order_by(order).limit(bindparam("limit"))
+    return DriverRead(query.order_by(order).limit(bindparam("limit", type_=Integer())))
 
 
 def numbered_page(
@@ -181,17 +182,21 @@ def status_counts(
 
 
 def records(
-    session: Session, query: Select[*tuple[Any, ...]], params: dict[str, Any] | None = None
+    session: Session, query: Select[*tuple[Any, ...]] | DriverRead, params: dict[str, Any] | None = None
 ) -> list[ReturnRecord]:
     """The returns a head query selects (with `params` bound), in its order, with their items,
-    transactions and inspections read in one more query for the whole batch."""
+    transactions and inspections read in one more query for the whole batch. The hot queries
+    (a page, one return, the children) are DriverReads: rows as the driver reads them."""
     connection = session.connection()
-    heads = _plain(connection.execute(query, params))
+    if isinstance(query, DriverRead):
+        heads = _plain_rows(query, query.all(connection, params or {}))
+    else:
+        heads = _plain(connection.execute(query, params))
     if not heads:
         return []
     children: dict[tuple[int, int], list[Any]] = defaultdict(list)
     batch = _children_query(connection.dialect.name)
-    for child in _plain(connection.execute(batch, {"ids": [head.id for head in heads]})):
+    for child in _plain_rows(batch, batch.all(connection, {"ids": [head.id for head in heads]})):
         children[child.kind, child.return_id].append(child)
     return [
         build_record(
@@ -212,6 +217,12 @@ def _plain(result: Result[Any]) -> list[Any]:
     Row answers a name a hundred times slower than a named tuple does."""
     make = _named_tuple(tuple(result.keys()))._make
     return [make(row) for row in result.all()]
+
+
+def _plain_rows(query: DriverRead, rows: list[tuple[Any, ...]]) -> list[Any]:
+    """A DriverRead's rows as named tuples (see _plain)."""
+    make = _named_tuple(query.keys)._make
+    return [make(row) for row in rows]
 
 
 @cache

@@ -99,9 +99,12 @@ def test_every_bad_quantity_and_amount_is_named_in_column_order_each_time_it_is_
 
 
 def test_the_group_key_ignores_surrounding_blanks_and_isolates_rows_without_ids() -> None:
-    assert domain.group_key(2, cells(alt_refund_id=" A ")) == domain.group_key(9, cells())
-    assert domain.group_key(2, cells(alt_refund_id="B")) != domain.group_key(2, cells())
-    assert domain.group_key(5, cells(alt_refund_id="")) == "row:5"
+    assert domain.group_key(cells(alt_refund_id=" A ")) == domain.group_key(cells())
+    assert domain.group_key(cells(alt_refund_id="B")) != domain.group_key(cells())
+    assert domain.group_key(cells(merchant_order_id="ab", alt_refund_id="c")) != domain.group_key(
+        cells(merchant_order_id="a", alt_refund_id="bc")
+    )
+    assert domain.group_key(cells(alt_refund_id="")) is None
 
 
 def item(quantity: int, *amounts: str, refunded_quantity: int = 0) -> ItemFacts:

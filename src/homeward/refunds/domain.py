@@ -12,7 +12,6 @@ refunds need a refund_feedback.
 from __future__ import annotations
 
 import functools
-import hashlib
 import operator
 import re
 from collections import Counter
@@ -151,17 +150,18 @@ def padded(cells: Sequence[str]) -> list[str]:
     return [*cells[: len(COLUMNS)], *[""] * (len(COLUMNS) - len(cells))]
 
 
-def group_key(row_number: int, cells: Sequence[str]) -> str:
-    """Rows refunding together share (merchant_order_id, alt_refund_id); a row naming neither is alone."""
+def group_key(cells: Sequence[str]) -> str | None:
+    """Rows refunding together share (merchant_order_id, alt_refund_id); a row naming neither is
+    alone (None). The key is only compared within one file while it is staged."""
     if len(cells) != len(COLUMNS):
         cells = _without_trailing_blanks(cells)
-    if len(cells) != len(COLUMNS):
-        return f"row:{row_number}"
+        if len(cells) != len(COLUMNS):
+            return None
     order, alt = cells[0].strip(), cells[1].strip()
     if not order or not alt or len(order) > ID_MAX or len(alt) > ID_MAX:
-        return f"row:{row_number}"
+        return None
     # The length prefix keeps ("ab", "c") and ("a", "bc") apart.
-    return hashlib.sha256(f"{len(order)}:{order}{alt}".encode(errors="surrogatepass")).hexdigest()[:40]
+    return f"{len(order)}:{order}{alt}"
 
 
 def _without_trailing_blanks(cells: Sequence[str]) -> list[str]:

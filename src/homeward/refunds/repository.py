@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import operator
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -265,13 +265,11 @@ _VERDICTS_AFTER = (
 
 def verdicts_after(
     session: Session, file_id: int, through: int, after_row: int, limit: int
-) -> list[tuple[int, list[str], bool | None, str | None]]:
+) -> list[tuple[int, str, bool | None, str | None]]:
     """Rows in file order with their verdict (None: not settled yet) and error, given the file's
-    watermark `through` (see settled_through)."""
+    watermark `through` (see settled_through); the cells as staged (csv_format.LineEncoder)."""
     params = {"b_file": file_id, "b_through": through, "b_after": after_row, "b_limit": limit}
-    rows = bulk.fetch_all(session.connection(), _VERDICTS_AFTER, params)
-    decoded = csv_format.decode_lines([row[1] for row in rows])
-    return [(n, cells, ok, error) for (n, _, ok, error), cells in zip(rows, decoded, strict=True)]
+    return bulk.fetch_all(session.connection(), _VERDICTS_AFTER, params)
 
 
 def verdict_counts(session: Session, file_id: int, through: int) -> tuple[int, int]:
@@ -424,16 +422,25 @@ LINE_COLUMNS = (
 )
 
 
-def insert_lines(connection: Connection, lines: Iterable[Sequence[Any]]) -> None:
-    """Refund lines as tuples of LINE_COLUMNS (amounts as Decimal)."""
+def amount_parts(connection: Connection) -> Callable[[Amounts], tuple[Any, ...]]:
+    """An Amounts' four parts in Amounts.FIELDS order, as this backend binds them (see
+    bulk.money), each distinct Amounts converted once: the lines of a file repeat their amounts
+    (parse_row hands out one Amounts per distinct four cells)."""
     as_money = bulk.money(connection)
-    amounts_at = len(LINE_COLUMNS) - len(Amounts.FIELDS)
-    bulk.insert(
-        connection,
-        "refund_lines",
-        LINE_COLUMNS,
-        ((*line[:amounts_at], *map(as_money, line[amounts_at:])) for line in lines),
-    )
+    known: dict[int, tuple[Amounts, tuple[Any, ...]]] = {}  # by id, the Amounts kept alive with it
+
+    def parts(amounts: Amounts) -> tuple[Any, ...]:
+        found = known.get(id(amounts))
+        if found is None:
+            found = known[id(amounts)] = (amounts, tuple(map(as_money, AMOUNT_PARTS(amounts))))
+        return found[1]
+
+    return parts
+
+
+def insert_lines(connection: Connection, lines: Iterable[Sequence[Any]]) -> None:
+    """Refund lines as tuples of LINE_COLUMNS, their amounts as amount_parts gives them."""
+    bulk.insert(connection, "refund_lines", LINE_COLUMNS, lines)
 
 
 def set_refunded(connection: Connection, totals: list[tuple[int, int, Amounts]]) -> None:

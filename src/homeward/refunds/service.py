@@ -344,6 +344,7 @@ def apply_refunds(
         connection, merchant_id, {g.order.store_order_id for g in applied if g.order.store_order_id}
     )
     lines = []
+    amounts = repository.amount_parts(connection)
     for refund_id, group in zip(refund_ids, applied, strict=True):
         store_order = group.order.store_order_id
         for row in group.rows:
@@ -365,7 +366,7 @@ def apply_refunds(
                     row.reason,
                     row.feedback.value if row.feedback else None,
                     row.notes,
-                    *repository.AMOUNT_PARTS(row.amounts),
+                    *amounts(row.amounts),
                 )
             )
     repository.insert_lines(connection, lines)
@@ -396,7 +397,9 @@ def ack_chunks(db: Database, file_id: int) -> Iterator[bytes]:
         for _, _, ok, _ in batch:
             if ok is None:
                 raise RuntimeError(f"refund file {file_id} has unsettled rows; process it first")
-        yield writer.encode(csv_format.ack_row(cells, bool(ok), error or "") for _, cells, ok, error in batch)
+        yield csv_format.encode_staged_ack(
+            writer, [(line, bool(ok), error or "") for _, line, ok, error in batch]
+        )
         after = batch[-1][0]
 
 

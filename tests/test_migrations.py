@@ -19,7 +19,7 @@ from homeward.refunds.domain import COLUMNS
 from homeward.refunds.models import Refund
 from homeward.refunds.service import complete
 from homeward.tables import metadata
-from tests.refund_files import read_ack, refund_row
+from tests.refund_files import cent_row, read_ack
 
 
 def test_migrations_match_the_models(database_url: str) -> None:
@@ -83,21 +83,7 @@ def test_0011_keeps_a_half_processed_file_half_processed_both_ways(database_url:
     on either side of the migration goes on where it stopped: nothing settled is settled again."""
     alts = ["A", "B", "A", "C", "D"]  # rows 2..6: A is rows 2 and 4
     encode = LineEncoder()
-    cells = [
-        encode([cent[column] for column in COLUMNS])
-        for cent in (
-            refund_row(
-                alt_refund_id=alt,
-                total_quantity_returned="0",
-                order_return_refund_qty="0",
-                principal="0.01",
-                tax="0",
-                shipping_cost="0",
-                shipping_tax="0",
-            )
-            for alt in alts
-        )
-    ]
+    cells = [encode([cent_row(alt)[column] for column in COLUMNS]) for alt in alts]
     config = alembic_config(database_url)
     db = Database(database_url)
     load(db)

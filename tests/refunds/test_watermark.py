@@ -21,7 +21,11 @@ from homeward.refunds import repository, service
 from homeward.refunds.acks import AckFolder
 from homeward.refunds.models import Refund, RefundFile
 from homeward.refunds.records import Inbound, Source
-from tests.refund_files import GOOD_NAME, TEES, cent_refunds, read_ack, refund_csv, refund_row
+from tests.refund_files import GOOD_NAME, TEES, cent_refunds, cent_row, read_ack, refund_csv
+
+class Killed(Exception):
+    """A processor stopping dead in the middle of a batch."""
+
 
 GROUPS = 12
 BATCH = 3
@@ -38,10 +42,7 @@ def small_batches(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def cents(*alts: str) -> bytes:
     """One cent back on the tees per alt_refund_id."""
-    zero = {"total_quantity_returned": "0", "order_return_refund_qty": "0", "principal": "0.01"}
-    return refund_csv(
-        *(refund_row(alt_refund_id=alt, **zero, tax="0", shipping_cost="0", shipping_tax="0") for alt in alts)
-    )
+    return refund_csv(*map(cent_row, alts))
 
 
 def refunds_applied(db: Database) -> int:
@@ -79,11 +80,11 @@ def test_a_batch_that_fails_moves_nothing_and_a_restart_resumes_at_the_watermark
         nonlocal calls
         calls += 1
         if calls == 3:
-            raise KeyboardInterrupt("killed mid-batch")
+            raise Killed("killed mid-batch")
         real_apply(*args)
 
     monkeypatch.setattr(service, "apply_refunds", crash_on_third_batch)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(Killed):
         service.process(db, file_id)
     # Rows 2..13, one group each: two batches settled, the third rolled back whole.
     assert watermark(db, file_id) == 1 + 2 * BATCH

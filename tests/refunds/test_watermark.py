@@ -23,6 +23,7 @@ from homeward.refunds.models import Refund, RefundFile
 from homeward.refunds.records import Inbound, Source
 from tests.refund_files import GOOD_NAME, TEES, cent_refunds, cent_row, read_ack, refund_csv
 
+
 class Killed(Exception):
     """A processor stopping dead in the middle of a batch."""
 

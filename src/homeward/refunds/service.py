@@ -184,7 +184,7 @@ Batch = tuple[int, list[tuple[int, list[RefundRow]]]]
 
 
 def _batches(db: Database, file_id: int, limit: int, after: int, *, ahead: bool) -> Iterator[Batch]:
-    """The file's unsettled groups, `limit` at a time, parsed (see _read_batch).
+    """The file's groups whose first row is after `after`, `limit` at a time, parsed (see _read_batch).
 
     With `ahead`, the next batch is read and parsed on another thread while the caller settles
     this one: worth it where the database works in another process (PostgreSQL). Not on SQLite,

@@ -72,19 +72,19 @@ def read_if_exists(path: Path) -> bytes | None:
     return path.read_bytes() if path.exists() else None
 
 
+def cent_row(alt_refund_id: str) -> dict[str, str]:
+    """A refund of one cent on the tees (no units), under the given alt_refund_id."""
+    return refund_row(
+        alt_refund_id=alt_refund_id,
+        total_quantity_returned="0",
+        order_return_refund_qty="0",
+        principal="0.01",
+        tax="0",
+        shipping_cost="0",
+        shipping_tax="0",
+    )
+
+
 def cent_refunds(count: int, prefix: str = "K") -> bytes:
     """`count` refunds of one cent each on the same item, each its own alt_refund_id."""
-    return refund_csv(
-        *(
-            refund_row(
-                alt_refund_id=f"{prefix}{n}",
-                total_quantity_returned="0",
-                order_return_refund_qty="0",
-                principal="0.01",
-                tax="0",
-                shipping_cost="0",
-                shipping_tax="0",
-            )
-            for n in range(count)
-        )
-    )
+    return refund_csv(*(cent_row(f"{prefix}{n}") for n in range(count)))

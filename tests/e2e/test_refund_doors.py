@@ -17,7 +17,7 @@ from homeward.app import create_app
 from homeward.db import Database
 from homeward.doors.cli.main import app
 from homeward.marketplace.models import MarketplaceOrderItem
-from homeward.refunds.models import Refund, RefundFile, RefundFileGroup, RefundFileRow, RefundLine
+from homeward.refunds.models import Refund, RefundFile, RefundFileRow, RefundLine
 from tests.builders import auth
 from tests.ftp_support import (
     MERCHANT_SITE_PASSWORD,
@@ -59,7 +59,7 @@ DATA = refund_csv(
 def forget_refunds(db: Database) -> None:
     """Back to the state before any refund file (test-only: a real system never forgets a refund)."""
     with db.write() as session:
-        for model in (RefundLine, Refund, RefundFileRow, RefundFileGroup, RefundFile):
+        for model in (RefundLine, Refund, RefundFileRow, RefundFile):
             session.execute(delete(model))
         session.execute(
             update(MarketplaceOrderItem).values(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+import os
 import random
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -53,6 +55,17 @@ class DeliveryStatus(StrEnum):
 def new_event_id() -> str:
     """The id a receiver sees in `webhook-id` on every attempt, so it can drop duplicates."""
     return "evt_" + uuid.uuid4().hex
+
+
+def new_event_ids(count: int) -> list[str]:
+    """`count` event ids at once, for a batch of events (a refund file's): one random draw for all,
+    and in the order of time then of position (uuid7's layout: 48 bits of milliseconds, then 80
+    bits, random but for the counter in the last 24), so a batch's ids go into the unique index side
+    by side instead of one at each random place in it. Shaped like new_event_id's."""
+    milliseconds = time.time_ns() // 1_000_000 & (1 << 48) - 1
+    start = int.from_bytes(os.urandom(10), "big") & ~((1 << 24) - 1)
+    prefix = f"evt_{milliseconds:012x}"
+    return [f"{prefix}{start + n:020x}" for n in range(count)]
 
 
 def new_secret() -> str:

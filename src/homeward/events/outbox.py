@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Table, insert
 from sqlalchemy.orm import Session
 
 from homeward.db import DriverInsert
-from homeward.events.domain import Topic, new_event_id
+from homeward.events.domain import Topic, new_event_id, new_event_ids
 from homeward.events.models import OutboxEvent
 from homeward.kit import bulk
 from homeward.kit.clock import utcnow
@@ -67,5 +67,8 @@ def record_refunds_applied(connection: Connection, merchant_id: int, refund_ids:
         connection,
         "outbox_events",
         ("event_id", "merchant_id", "topic", "refund_id", "occurred_at", "dispatched"),
-        ((new_event_id(), merchant_id, topic, refund_id, now, False) for refund_id in refund_ids),
+        (
+            (event_id, merchant_id, topic, refund_id, now, False)
+            for event_id, refund_id in zip(new_event_ids(len(refund_ids)), refund_ids, strict=True)
+        ),
     )

@@ -81,11 +81,29 @@ class LineEncoder:
         self._writer = csv.writer(types.SimpleNamespace(write=self._written.append), lineterminator="\r\n")
 
     def __call__(self, cells: Sequence[str]) -> str:
+        line = ",".join(cells)
+        if _plain(line, len(cells)):
+            return line  # what the writer writes for cells with nothing to quote, at a fifth of its cost
         self._writer.writerow(cells)
         line = self._written.pop()[:-2]
         if "\x00" in line or line.startswith(JSON_MARK):
             return JSON_MARK + json.dumps(list(cells), ensure_ascii=False)
         return line
+
+
+def _plain(line: str, cells: int) -> bool:
+    """Whether `line`, the cells joined by commas, is their CSV record as it is: no cell holds a
+    comma, a quote or a line break (the csv writer quotes nothing else, bar a lone empty cell),
+    and it needs no JSON (see LineEncoder)."""
+    return (
+        line.count(",") == cells - 1
+        and '"' not in line
+        and "\r" not in line
+        and "\n" not in line
+        and "\x00" not in line
+        and not line.startswith(JSON_MARK)
+        and (cells > 1 or line != "")
+    )
 
 
 def decode_lines(lines: Sequence[str]) -> list[list[str]]:
@@ -111,6 +129,34 @@ class AckWriter:
         self._buffer.seek(0)
         self._buffer.truncate()
         return data
+
+
+_PASSED_TAIL = ",TRUE,\r\n"
+_COLUMN_COMMAS = len(domain.COLUMNS) - 1
+
+
+def encode_staged_ack(writer: AckWriter, records: Sequence[tuple[str, bool, str]]) -> bytes:
+    """Ack rows, as bytes, for staged records (as LineEncoder keeps them) with their verdicts.
+
+    The usual row passed and its record is twelve cells with no quote in it: what the csv writer
+    would write for those cells is the record itself, so its ack row is the record and ",TRUE,"
+    (no decoding and encoding again, which cost more than the rest of writing the ack). Any other
+    row goes through ack_row and the writer.
+    """
+    parts: list[str] = []
+    for line, ok, message in records:
+        if (
+            ok
+            and not message
+            and line.count(",") == _COLUMN_COMMAS
+            and '"' not in line
+            and line[:1] != JSON_MARK
+        ):
+            parts.append(line)
+            parts.append(_PASSED_TAIL)
+        else:
+            parts.append(writer.encode([ack_row(decode_lines([line])[0], ok, message)]).decode("utf-8"))
+    return "".join(parts).encode("utf-8")
 
 
 def ack_row(cells: Sequence[str], ok: bool, message: str) -> list[str]:

@@ -12,7 +12,6 @@ refunds need a refund_feedback.
 from __future__ import annotations
 
 import functools
-import hashlib
 import operator
 import re
 from collections import Counter
@@ -21,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from homeward.kit.errors import FieldError
 from homeward.kit.money import to_money
@@ -151,17 +150,18 @@ def padded(cells: Sequence[str]) -> list[str]:
     return [*cells[: len(COLUMNS)], *[""] * (len(COLUMNS) - len(cells))]
 
 
-def group_key(row_number: int, cells: Sequence[str]) -> str:
-    """Rows refunding together share (merchant_order_id, alt_refund_id); a row naming neither is alone."""
+def group_key(cells: Sequence[str]) -> str | None:
+    """Rows refunding together share (merchant_order_id, alt_refund_id); a row naming neither is
+    alone (None). The key is only compared within one file while it is staged."""
     if len(cells) != len(COLUMNS):
         cells = _without_trailing_blanks(cells)
-    if len(cells) != len(COLUMNS):
-        return f"row:{row_number}"
+        if len(cells) != len(COLUMNS):
+            return None
     order, alt = cells[0].strip(), cells[1].strip()
     if not order or not alt or len(order) > ID_MAX or len(alt) > ID_MAX:
-        return f"row:{row_number}"
+        return None
     # The length prefix keeps ("ab", "c") and ("a", "bc") apart.
-    return hashlib.sha256(f"{len(order)}:{order}{alt}".encode(errors="surrogatepass")).hexdigest()[:40]
+    return f"{len(order)}:{order}{alt}"
 
 
 def _without_trailing_blanks(cells: Sequence[str]) -> list[str]:
@@ -200,24 +200,64 @@ class RefundRow(NamedTuple):
 def parse_row(row_number: int, raw: Sequence[str]) -> RefundRow:
     """Read one row and check every rule that needs nothing but the row itself.
 
-    Runs for every row of every file (100,000-row files are usual), so it is kept lean: values
-    that repeat from row to row (amounts, reasons) are read once (see _money_value).
+    Runs for every row of every file (100,000-row files are usual), so it is kept lean: what
+    follows the three ids (quantities, reason, feedback, notes, amounts) is read once per distinct
+    set of values (see _rest), and values that repeat on their own (amounts) once each.
     """
     cells = raw if len(raw) == len(COLUMNS) else _without_trailing_blanks(raw)
     if len(cells) != len(COLUMNS):
         error = FieldError("columns", f"row has {len(cells)} columns, expected {len(COLUMNS)}")
         return RefundRow(row_number, "", "", "", None, None, None, None, None, None, (error,))
-    errors: list[FieldError] = []
     values = list(map(str.strip, cells))
+    errors: list[FieldError] = []
     if "\x00" in "".join(values):
         for index, value in enumerate(values):
             if "\x00" in value:
                 errors.append(FieldError(COLUMNS[index], "must not contain NUL characters"))
                 values[index] = value.replace("\x00", "")
-    (order, alt, item, returned_text, refunded_text, reason_text, feedback_text, notes) = values[:8]
-    for name, value in (("merchant_order_id", order), ("alt_refund_id", alt), ("order_item_id", item)):
-        if not value or len(value) > ID_MAX:
+    order, alt, item = values[0], values[1], values[2]
+    if not order or not alt or not item or len(order) > ID_MAX or len(alt) > ID_MAX or len(item) > ID_MAX:
+        for name, value in (("merchant_order_id", order), ("alt_refund_id", alt), ("order_item_id", item)):
             errors.extend(_identifier(name, value))
+    returned, refunded, reason, feedback, notes, amounts, rest_errors = _rest(*values[3:])
+    return RefundRow(
+        row_number,
+        order,
+        alt,
+        item,
+        returned,
+        refunded,
+        reason,
+        feedback,
+        notes,
+        amounts,
+        (*errors, *rest_errors) if errors else rest_errors,
+    )
+
+
+_Rest = tuple[
+    int | None,
+    int | None,
+    str | None,
+    RefundFeedback | None,
+    str | None,
+    Amounts | None,
+    tuple[FieldError, ...],
+]
+
+
+@functools.lru_cache(maxsize=1024)
+def _rest(
+    returned_text: str,
+    refunded_text: str,
+    reason_text: str,
+    feedback_text: str,
+    notes: str,
+    *amount_cells: str,
+) -> _Rest:
+    """The cells after the three ids, read and checked: (quantity returned, quantity refunded,
+    reason, feedback, notes, amounts, their errors). Cached: the rows of a file repeat them."""
+    errors: list[FieldError] = []
     returned = _quantity("total_quantity_returned", returned_text, errors)
     refunded = _quantity("order_return_refund_qty", refunded_text, errors)
     if returned is not None and refunded is not None and refunded > returned:
@@ -230,26 +270,14 @@ def parse_row(row_number: int, raw: Sequence[str]) -> RefundRow:
         errors.append(FieldError("notes", f"must be at most {NOTES_MAX} characters"))
     if feedback is RefundFeedback.OTHER and not notes:
         errors.append(FieldError("notes", "is required when refund_feedback is 'other'"))
-    amounts, amount_errors = _amounts(*values[8:])
+    amounts, amount_errors = _amounts(*amount_cells)
     if amount_errors:
         errors.extend(amount_errors)
     if amounts is not None and refunded == 0 and amounts.total == 0:
         errors.append(
             FieldError("order_return_refund_qty", "the row refunds nothing (no units and every amount 0)")
         )
-    return RefundRow(
-        row_number=row_number,
-        merchant_order_id=order,
-        alt_refund_id=alt,
-        order_item_id=item,
-        quantity_returned=returned,
-        quantity_refunded=refunded,
-        reason=reason,
-        feedback=feedback,
-        notes=notes or None,
-        amounts=amounts,
-        errors=tuple(errors),
-    )
+    return returned, refunded, reason, feedback, notes or None, amounts, tuple(errors)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -456,9 +484,19 @@ def _against_item(row: RefundRow, item: ItemFacts) -> list[FieldError]:
                     f"({item.quantity} ordered, {item.refunded_quantity} already refunded)",
                 )
             )
-    if row.amounts is None:
+    amounts = row.amounts
+    if amounts is None:
         return errors
-    parts = zip(Amounts.FIELDS, _PARTS(row.amounts), _PARTS(item.charged), _PARTS(item.refunded), strict=True)
+    charged_, refunded_ = item.charged, item.refunded
+    if (  # the usual row: within what is left of every part (spelled out: one row after another)
+        amounts.principal <= charged_.principal - refunded_.principal
+        and amounts.tax <= charged_.tax - refunded_.tax
+        and amounts.shipping_cost <= charged_.shipping_cost - refunded_.shipping_cost
+        and amounts.shipping_tax <= charged_.shipping_tax - refunded_.shipping_tax
+    ):
+        parts: Any = ()
+    else:
+        parts = zip(Amounts.FIELDS, _PARTS(amounts), _PARTS(charged_), _PARTS(refunded_), strict=True)
     for name, amount, charged, refunded in parts:
         if amount > charged - refunded:
             errors.append(
@@ -473,7 +511,7 @@ def _against_item(row: RefundRow, item: ItemFacts) -> list[FieldError]:
         errors.append(
             FieldError(
                 "refund_feedback",
-                f"is required for a partial refund ({row.amounts.total} of the {full} charged "
+                f"is required for a partial refund ({amounts.total} of the {full} charged "
                 f"for {row.quantity_refunded} unit(s))",
             )
         )

@@ -45,29 +45,23 @@ class RefundFile(Base):
     rows_failed: Mapped[int] = mapped_column(Integer, default=0)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
-
-
-class RefundFileGroup(Base):
-    """The rows of one (merchant_order_id, alt_refund_id) in a file: applied in one transaction."""
-
-    __tablename__ = "refund_file_groups"
-    __table_args__ = (Index("ix_refund_file_groups_file_first_row", "file_id", "first_row"),)
-
-    file_id: Mapped[int] = mapped_column(ForeignKey("refund_files.id", ondelete="CASCADE"), primary_key=True)
-    group_key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    first_row: Mapped[int] = mapped_column(Integer)  # groups are settled in the order they appear
-    done: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Every group whose first row is at most this is settled (applied, or its failed rows say why);
+    # advanced by one compare-and-set per batch, in the batch's own transaction.
+    settled_through: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
 
 class RefundFileRow(Base):
     __tablename__ = "refund_file_rows"
-    __table_args__ = (Index("ix_refund_file_rows_file_group", "file_id", "group_key"),)
+    __table_args__ = (Index("ix_refund_file_rows_file_group_first_row", "file_id", "group_first_row"),)
 
     file_id: Mapped[int] = mapped_column(ForeignKey("refund_files.id", ondelete="CASCADE"), primary_key=True)
     row_number: Mapped[int] = mapped_column(Integer, primary_key=True)
-    group_key: Mapped[str] = mapped_column(String(64))
+    # The row number of the first row of its (merchant_order_id, alt_refund_id) group: the rows of
+    # a group share it, a row naming neither has its own. Groups are settled in this order.
+    group_first_row: Mapped[int] = mapped_column(Integer)
     cells: Mapped[str] = mapped_column(Text)  # the row as read, one CSV record, echoed in the ack
-    # False: the row failed (error says why). A row of a settled group that did not fail passed.
+    # False: the row failed (error says why). A row that did not fail passed once its group is
+    # settled (group_first_row <= its file's settled_through).
     ok: Mapped[bool | None] = mapped_column(Boolean, default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)
 

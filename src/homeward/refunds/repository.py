@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import operator
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -38,14 +38,14 @@ from homeward.marketplace.domain import Amounts
 from homeward.marketplace.models import MarketplaceOrder, MarketplaceOrderItem
 from homeward.refunds import csv_format
 from homeward.refunds.domain import ItemFacts, RowResult
-from homeward.refunds.models import Refund, RefundFile, RefundFileGroup, RefundFileRow, RefundLine
+from homeward.refunds.models import Refund, RefundFile, RefundFileRow, RefundLine
 from homeward.refunds.records import FileStatus
 from homeward.returns.domain import ReturnStatus
 from homeward.returns.models import ReturnItem, ReturnOrder
 
 Executor = Session | Connection
 _rows = cast(Table, RefundFileRow.__table__)
-_groups = cast(Table, RefundFileGroup.__table__)
+_files = cast(Table, RefundFile.__table__)
 _orders = cast(Table, MarketplaceOrder.__table__)
 _items = cast(Table, MarketplaceOrderItem.__table__)
 _refunds = cast(Table, Refund.__table__)
@@ -53,46 +53,42 @@ _lines = cast(Table, RefundLine.__table__)
 _returns = cast(Table, ReturnOrder.__table__)
 _return_items = cast(Table, ReturnItem.__table__)
 
-# The statements run once per refund group are built once: building one costs more than running it.
-_CLAIM = (
-    update(_groups)
-    .where(_groups.c.file_id == bindparam("b_file"), _groups.c.group_key == bindparam("b_key"))
-    .where(_groups.c.done == false())
-    .values(done=True)
-)
 _ASYNC_COMMIT = text("SET synchronous_commit = off")
 # A batch touches a few thousand orders and items by key, all in cache: priced at the default
 # random_page_cost (4, for spinning disks) the planner hashes the whole items table per batch
 # instead (seen at 110,000 items: 30-60 ms instead of 8-40 ms, twice per batch).
 _CACHED_PAGES = text("SET random_page_cost = 1.1")
 _RESET_PAGES = text("RESET random_page_cost")
-_ANALYZE_STAGING = text("ANALYZE refund_file_rows, refund_file_groups")
+_ANALYZE_STAGING = text("ANALYZE refund_file_rows")
 _SYNC_COMMIT = text("RESET synchronous_commit")
-_JOIN_GROUP = (_groups.c.file_id == _rows.c.file_id) & (_groups.c.group_key == _rows.c.group_key)
-# A batch of groups is the groups whose first row lies in (b_after, b_last]: the statements that
-# settle it name that span, never its thousands of keys.
-_IN_SPAN = (
-    _groups.c.file_id == bindparam("b_file"),
-    _groups.c.first_row > bindparam("b_after"),
-    _groups.c.first_row <= bindparam("b_last"),
+_group_first_row = _rows.c.group_first_row
+# The first rows of the next b_limit groups after b_after, by the (file_id, group_first_row) index.
+_NEXT_GROUPS = (
+    select(_group_first_row)
+    .where(_rows.c.file_id == bindparam("b_file"), _group_first_row > bindparam("b_after"))
+    .distinct()
+    .order_by(_group_first_row)
+    .limit(bindparam("b_limit"))
+    .subquery()
 )
+# A batch is the groups whose first row lies in (b_after, last]: its rows in one statement.
+_ROWS_OF_NEXT_GROUPS = select(_group_first_row, _rows.c.row_number, _rows.c.cells).where(
+    _rows.c.file_id == bindparam("b_file"),
+    _group_first_row > bindparam("b_after"),
+    _group_first_row <= select(func.max(_NEXT_GROUPS.c.group_first_row)).scalar_subquery(),
+)
+# Claiming a batch: one compare-and-set of the file's watermark, in the batch's transaction.
 _CLAIM_SPAN = (
-    update(_groups)
-    .where(*_IN_SPAN, _groups.c.done == false())
-    .values(done=True)
-    .returning(_groups.c.group_key)
-)
-_ROWS_OF_SPAN = (
-    select(_rows.c.group_key, _rows.c.row_number, _rows.c.cells)
-    .join(_groups, _JOIN_GROUP)
-    .where(*_IN_SPAN, _groups.c.done == false())
+    update(_files)
+    .where(_files.c.id == bindparam("b_file"), _files.c.settled_through == bindparam("b_after"))
+    .values(settled_through=bindparam("b_last"))
 )
 # A row's verdict: FALSE where it failed (ok = false, with its error); otherwise TRUE once its group
-# is settled. Passed rows are not written at all, which spares 100,000-row files as many updates.
-# (ok = true is also read as passed: files staged before this rule, and single-group settling.)
+# is settled (its first row at most the file's watermark, b_through). Passed rows are not written
+# at all. (ok = true is also read as passed: rows settled before migration 0011.)
 _VERDICT = case(
     (_rows.c.ok == false(), false()),
-    ((_rows.c.ok == true()) | (_groups.c.done == true()), true()),
+    ((_rows.c.ok == true()) | (_group_first_row <= bindparam("b_through")), true()),
     else_=null(),
 )
 
@@ -178,54 +174,45 @@ def unfinished_upload(session: Session, merchant_id: int, name: str, sha256: str
     ).first()
 
 
-def stage_rows(session: Session, file_id: int, rows: Iterable[tuple[int, str, list[str]]]) -> int:
-    """Insert (row number, group key, cells), streamed in one bulk statement; returns how many.
-    The cells are kept as one CSV record (csv_format.LineEncoder)."""
+def stage_rows(session: Session, file_id: int, rows: Iterable[tuple[int, int, list[str]]]) -> int:
+    """Insert (row number, its group's first row, cells), streamed in one bulk statement; returns
+    how many. The cells are kept as one CSV record (csv_format.LineEncoder)."""
     encode = csv_format.LineEncoder()
     return bulk.insert(
         session.connection(),
         "refund_file_rows",
-        ("file_id", "row_number", "group_key", "cells"),
-        ((file_id, number, key, encode(cells)) for number, key, cells in rows),
+        ("file_id", "row_number", "group_first_row", "cells"),
+        ((file_id, number, first, encode(cells)) for number, first, cells in rows),
     )
 
 
-def index_groups(session: Session, file_id: int) -> None:
-    """One group per (merchant_order_id, alt_refund_id), remembering the first row it appears on."""
-    session.execute(
-        _groups.insert().from_select(
-            ["file_id", "group_key", "first_row", "done"],
-            select(_rows.c.file_id, _rows.c.group_key, func.min(_rows.c.row_number), false())
-            .where(_rows.c.file_id == file_id)
-            .group_by(_rows.c.file_id, _rows.c.group_key),
-        )
-    )
+def settled_through(session: Executor, file_id: int) -> int:
+    """The file's watermark: every group whose first row is at most this is settled."""
+    return int(session.execute(select(_files.c.settled_through).where(_files.c.id == file_id)).scalar_one())
 
 
-def pending_groups(session: Session, file_id: int, after_row: int, limit: int) -> list[tuple[str, int]]:
-    query = (
-        select(_groups.c.group_key, _groups.c.first_row)
-        .where(_groups.c.file_id == file_id, _groups.c.first_row > after_row, _groups.c.done == false())
-        .order_by(_groups.c.first_row)
-        .limit(limit)
-    )
-    return [(key, first) for key, first in bulk.fetch_all(session.connection(), query)]
-
-
-def rows_of_span(
-    session: Session, file_id: int, after_row: int, last_row: int
-) -> dict[str, list[tuple[int, list[str]]]]:
-    """The rows of the unsettled groups whose first row is in (after_row, last_row], in one query,
-    each group's rows in file order."""
-    found: dict[str, list[tuple[int, list[str]]]] = {}
-    params = {"b_file": file_id, "b_after": after_row, "b_last": last_row}
-    rows = bulk.fetch_all(session.connection(), _ROWS_OF_SPAN, params)
-    for (key, number, _), cells in zip(rows, csv_format.decode_lines([row[2] for row in rows]), strict=True):
-        found.setdefault(key, []).append((number, cells))
-    # Sorted here, not in SQL: asked to ORDER BY, SQLite walks every row of the file instead.
-    for rows in found.values():
-        rows.sort(key=lambda row: row[0])
-    return found
+def next_groups(
+    session: Session, file_id: int, after_row: int, limit: int
+) -> tuple[int, list[tuple[int, list[tuple[int, list[str]]]]]] | None:
+    """The next `limit` groups whose first row is after `after_row`, in one query: (the last of
+    their first rows, [(first row, [(row number, cells)] in file order)] in the order of their
+    first rows), or None when none is left."""
+    params = {"b_file": file_id, "b_after": after_row, "b_limit": limit}
+    rows = bulk.fetch_all(session.connection(), _ROWS_OF_NEXT_GROUPS, params)
+    if not rows:
+        return None
+    # Sorted here, not in SQL: asked to ORDER BY, SQLite sorts in a temporary b-tree instead.
+    rows.sort(key=operator.itemgetter(0, 1))
+    groups: dict[int, list[tuple[int, list[str]]]] = {}
+    for (first, number, _), cells in zip(
+        rows, csv_format.decode_lines([row[2] for row in rows]), strict=True
+    ):
+        members = groups.get(first)
+        if members is None:
+            groups[first] = [(number, cells)]
+        else:
+            members.append((number, cells))
+    return rows[-1][0], list(groups.items())
 
 
 @contextmanager
@@ -257,12 +244,6 @@ def group_connection(db: Database) -> Iterator[Connection]:
                 connection.commit()
 
 
-def claim_group(session: Executor, file_id: int, group_key: str) -> bool:
-    """Mark a group settled, locking it; False if another processor (or an earlier run) did."""
-    result = session.execute(_CLAIM, {"b_file": file_id, "b_key": group_key})
-    return cast(int, getattr(result, "rowcount", 0)) == 1
-
-
 def save_verdicts(connection: Connection, file_id: int, results: Sequence[RowResult]) -> None:
     bulk.update(
         connection,
@@ -274,33 +255,28 @@ def save_verdicts(connection: Connection, file_id: int, results: Sequence[RowRes
     )
 
 
+_VERDICTS_AFTER = (
+    select(_rows.c.row_number, _rows.c.cells, _VERDICT, _rows.c.error)
+    .where(_rows.c.file_id == bindparam("b_file"), _rows.c.row_number > bindparam("b_after"))
+    .order_by(_rows.c.row_number)
+    .limit(bindparam("b_limit"))
+)
+
+
 def verdicts_after(
-    session: Session, file_id: int, after_row: int, limit: int
-) -> list[tuple[int, list[str], bool | None, str | None]]:
-    """Rows in file order with their verdict (None: not settled yet) and error."""
-    query = (
-        select(_rows.c.row_number, _rows.c.cells, _VERDICT, _rows.c.error)
-        .join(_groups, _JOIN_GROUP)
-        .where(_rows.c.file_id == file_id, _rows.c.row_number > after_row)
-        .order_by(_rows.c.row_number)
-        .limit(limit)
-    )
-    rows = bulk.fetch_all(session.connection(), query)
-    decoded = csv_format.decode_lines([row[1] for row in rows])
-    return [(n, cells, ok, error) for (n, _, ok, error), cells in zip(rows, decoded, strict=True)]
+    session: Session, file_id: int, through: int, after_row: int, limit: int
+) -> list[tuple[int, str, bool | None, str | None]]:
+    """Rows in file order with their verdict (None: not settled yet) and error, given the file's
+    watermark `through` (see settled_through); the cells as staged (csv_format.LineEncoder)."""
+    params = {"b_file": file_id, "b_through": through, "b_after": after_row, "b_limit": limit}
+    return bulk.fetch_all(session.connection(), _VERDICTS_AFTER, params)
 
 
-def verdict_counts(session: Session, file_id: int) -> tuple[int, int]:
-    """How many rows passed and how many failed."""
+def verdict_counts(session: Session, file_id: int, through: int) -> tuple[int, int]:
+    """How many rows passed and how many failed, given the file's watermark `through`."""
     verdict = _VERDICT.label("verdict")
-    query = (
-        select(verdict, func.count())
-        .select_from(_rows)
-        .join(_groups, _JOIN_GROUP)
-        .where(_rows.c.file_id == file_id)
-        .group_by(verdict)
-    )
-    counts: dict[bool | None, int] = {ok: n for ok, n in session.execute(query)}
+    query = select(verdict, func.count()).where(_rows.c.file_id == file_id).group_by(verdict)
+    counts: dict[bool | None, int] = {ok: n for ok, n in session.execute(query, {"b_through": through})}
     return int(counts.get(True, 0)), int(counts.get(False, 0))
 
 
@@ -329,11 +305,12 @@ class LockedOrder:
     items: dict[str, LockedItem]
 
 
-def claim_span(connection: Connection, file_id: int, after_row: int, last_row: int) -> set[str]:
-    """Mark the groups whose first row is in (after_row, last_row] settled; returns those this
-    transaction claimed (not settled before, nor by another processor, whose claim this waits for)."""
+def claim_span(connection: Connection, file_id: int, after_row: int, last_row: int) -> bool:
+    """Mark the groups whose first row is in (after_row, last_row] settled, if the file's watermark
+    is still `after_row`: False if another processor (or an earlier run) moved it (a concurrent
+    claim is waited for: the file's row stays locked until its transaction ends)."""
     params = {"b_file": file_id, "b_after": after_row, "b_last": last_row}
-    return {key for (key,) in bulk.fetch_all(connection, _CLAIM_SPAN, params)}
+    return connection.execute(_CLAIM_SPAN, params).rowcount == 1
 
 
 def lock_orders(
@@ -445,16 +422,25 @@ LINE_COLUMNS = (
 )
 
 
-def insert_lines(connection: Connection, lines: Iterable[Sequence[Any]]) -> None:
-    """Refund lines as tuples of LINE_COLUMNS (amounts as Decimal)."""
+def amount_parts(connection: Connection) -> Callable[[Amounts], tuple[Any, ...]]:
+    """An Amounts' four parts in Amounts.FIELDS order, as this backend binds them (see
+    bulk.money), each distinct Amounts converted once: the lines of a file repeat their amounts
+    (parse_row hands out one Amounts per distinct four cells)."""
     as_money = bulk.money(connection)
-    amounts_at = len(LINE_COLUMNS) - len(Amounts.FIELDS)
-    bulk.insert(
-        connection,
-        "refund_lines",
-        LINE_COLUMNS,
-        ((*line[:amounts_at], *map(as_money, line[amounts_at:])) for line in lines),
-    )
+    known: dict[int, tuple[Amounts, tuple[Any, ...]]] = {}  # by id, the Amounts kept alive with it
+
+    def parts(amounts: Amounts) -> tuple[Any, ...]:
+        found = known.get(id(amounts))
+        if found is None:
+            found = known[id(amounts)] = (amounts, tuple(map(as_money, AMOUNT_PARTS(amounts))))
+        return found[1]
+
+    return parts
+
+
+def insert_lines(connection: Connection, lines: Iterable[Sequence[Any]]) -> None:
+    """Refund lines as tuples of LINE_COLUMNS, their amounts as amount_parts gives them."""
+    bulk.insert(connection, "refund_lines", LINE_COLUMNS, lines)
 
 
 def set_refunded(connection: Connection, totals: list[tuple[int, int, Amounts]]) -> None:

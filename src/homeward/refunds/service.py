@@ -5,9 +5,11 @@ A file goes through four steps, each safe to repeat after a crash:
 1. receive: the rows are staged in one transaction (or the file is recorded as unreadable). The
    same upload arriving again while unfinished resumes that file instead of starting another.
 2. process: the (merchant_order_id, alt_refund_id) groups are settled thousands per transaction
-   (HOMEWARD_REFUNDS_GROUPS_PER_TRANSACTION), with a few set-based statements each: the groups are
-   claimed in the transaction that applies their refunds and stores the failed rows' verdicts, so a
-   restart resumes at the first unsettled group and never applies anything twice.
+   (HOMEWARD_REFUNDS_GROUPS_PER_TRANSACTION), in the order of their first rows, with a few
+   set-based statements each: a batch is claimed by moving the file's watermark
+   (settled_through, one compare-and-set) in the transaction that applies its refunds and stores
+   its failed rows' verdicts, so a restart resumes at the watermark and never applies anything
+   twice, and a second processor of the same file skips what the first claimed.
 3. the ack is written from the stored verdicts and handed to the door's sink (a folder, an FTP
    site, an HTTP response).
 4. the file is marked done, only after the sink took the ack.
@@ -123,12 +125,7 @@ def _stage(session: Session, row: RefundFile, path: Path) -> None:
         row.has_bom = csv_format.has_bom(stream)
         try:
             with session.begin_nested():
-                staged = (
-                    (number, domain.group_key(number, cells), cells)
-                    for number, cells in csv_format.read_rows(stream)
-                )
-                row.row_count = repository.stage_rows(session, row.id, staged)
-                repository.index_groups(session, row.id)
+                row.row_count = repository.stage_rows(session, row.id, _grouped(csv_format.read_rows(stream)))
         except UnreadableFile as exc:
             row.rejection = exc.reason[:1000]
             row.row_count = 0
@@ -137,35 +134,57 @@ def _stage(session: Session, row: RefundFile, path: Path) -> None:
         row.rejection = "the file has a header row but no refund rows"
 
 
+def _grouped(rows: Iterator[tuple[int, list[str]]]) -> Iterator[tuple[int, int, list[str]]]:
+    """(row number, the first row of its group, cells): the key of each group is held only while
+    the file is staged (a row naming no group is its own)."""
+    firsts: dict[str, int] = {}
+    first_of = firsts.setdefault
+    key_of = domain.group_key
+    for number, cells in rows:
+        key = key_of(cells)
+        yield number, number if key is None else first_of(key, number), cells
+
+
 def process(db: Database, file_id: int) -> None:
     """Settle every group not settled yet, in the order the groups first appear in the file.
 
     Groups are settled a batch at a time, one transaction per batch (see _settle_batch): a crash
     loses at most the batch in flight, which the next run settles again from scratch. A batch is
     read and parsed before its transaction begins (see _batches), so the transaction holds its
-    locks (SQLite's only writer lock above all) for the database work alone.
+    locks (SQLite's only writer lock above all) for the database work alone. Should another
+    processor have claimed a batch first, this one goes on from that processor's watermark.
     """
     settings = get_settings()
     delay = settings.refunds_test_group_delay
     per_transaction = max(1, settings.refunds_groups_per_transaction)
     merchant_id = _file(db, file_id).merchant_id
-    after = 0
     with repository.group_connection(db) as connection:
         ahead = connection.dialect.name == "postgresql"
-        for last, groups in _batches(db, file_id, per_transaction, ahead=ahead):
-            with db.writer_turn():
-                _settle_batch(connection, file_id, merchant_id, (after, last), groups)
-            gcpause.collect_young()  # this batch's cycles (sessions), so memory stays flat
-            if delay:
-                time.sleep(delay)  # tests only: widen the window for a kill mid-file
-            after = last
+        after: int | None = _settled_through(db, file_id)
+        while after is not None:
+            start, after = after, None
+            for last, groups in _batches(db, file_id, per_transaction, start, ahead=ahead):
+                with db.writer_turn():
+                    claimed = _settle_batch(connection, file_id, merchant_id, (start, last), groups)
+                gcpause.collect_young()  # this batch's cycles (sessions), so memory stays flat
+                if not claimed:
+                    after = _settled_through(db, file_id)  # read again from where the other one is
+                    break
+                if delay:
+                    time.sleep(delay)  # tests only: widen the window for a kill mid-file
+                start = last
 
 
-Batch = tuple[int, list[tuple[str, list[RefundRow]]]]
+def _settled_through(db: Database, file_id: int) -> int:
+    with db.read() as session:
+        return repository.settled_through(session, file_id)
 
 
-def _batches(db: Database, file_id: int, limit: int, *, ahead: bool) -> Iterator[Batch]:
-    """The file's unsettled groups, `limit` at a time, parsed (see _read_batch).
+Batch = tuple[int, list[tuple[int, list[RefundRow]]]]
+
+
+def _batches(db: Database, file_id: int, limit: int, after: int, *, ahead: bool) -> Iterator[Batch]:
+    """The file's groups whose first row is after `after`, `limit` at a time, parsed (see _read_batch).
 
     With `ahead`, the next batch is read and parsed on another thread while the caller settles
     this one: worth it where the database works in another process (PostgreSQL). Not on SQLite,
@@ -175,33 +194,27 @@ def _batches(db: Database, file_id: int, limit: int, *, ahead: bool) -> Iterator
     read early is still claimed, or found claimed, in its own transaction.
     """
     if not ahead:
-        after = 0
         while (batch := _read_batch(db, file_id, after, limit)) is not None:
             yield batch
             after = batch[0]
         return
     with ThreadPoolExecutor(1, thread_name_prefix="refund-batches") as reader:
-        upcoming = reader.submit(_read_batch, db, file_id, 0, limit)
+        upcoming = reader.submit(_read_batch, db, file_id, after, limit)
         while (batch := upcoming.result()) is not None:
             upcoming = reader.submit(_read_batch, db, file_id, batch[0], limit)
             yield batch
 
 
 def _read_batch(db: Database, file_id: int, after: int, limit: int) -> Batch | None:
-    """The next `limit` unsettled groups after row `after`, parsed: (their last first row, the
-    groups), or None when none is left."""
+    """The next `limit` groups whose first row is after row `after`, parsed: (their last first row,
+    the groups), or None when none is left."""
     with gcpause.paused(), db.read() as session:
-        pending = repository.pending_groups(session, file_id, after, limit)
-        if not pending:
-            return None
-        last = pending[-1][1]
-        rows = repository.rows_of_span(session, file_id, after, last)
-    groups = [
-        (key, [domain.parse_row(number, cells) for number, cells in rows[key]])
-        for key, _ in pending
-        if rows.get(key)
-    ]
-    return last, groups
+        found = repository.next_groups(session, file_id, after, limit)
+    if found is None:
+        return None
+    last, groups = found
+    parse = domain.parse_row
+    return last, [(first, [parse(number, cells) for number, cells in rows]) for first, rows in groups]
 
 
 def _settle_batch(
@@ -209,56 +222,59 @@ def _settle_batch(
     file_id: int,
     merchant_id: int,
     span: tuple[int, int],
-    groups: list[tuple[str, list[RefundRow]]],
+    groups: list[tuple[int, list[RefundRow]]],
+) -> bool:
+    """One transaction for the groups whose first row is in the span: claim them (move the file's
+    watermark from the span's start to its end), lock their orders, judge each group in file order
+    against what the groups before it left, apply the refunds of those that pass, and keep the
+    failed rows' verdicts. Set-based: a few statements for the whole batch, not per group.
+    False if the span was not this processor's to settle (the watermark had moved)."""
+    for attempt in (1, 2):
+        try:
+            with connection.begin():
+                if not repository.claim_span(connection, file_id, *span):
+                    return False  # settled by another processor (or before a restart)
+                _judge_and_apply(connection, file_id, merchant_id, groups)
+            return True
+        except IntegrityError:
+            # Another processor applied one of these alt_refund_ids between our check and our
+            # insert (it cannot while we hold the orders' locks, but the unique key is the last
+            # word): the whole batch was rolled back; judged again, with the orders locked first,
+            # the check sees that refund and only its group fails, as a duplicate.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _judge_and_apply(
+    connection: Connection, file_id: int, merchant_id: int, groups: list[tuple[int, list[RefundRow]]]
 ) -> None:
-    """One transaction for the groups whose first row is in the span: claim them, lock their
-    orders, judge each group in file order against what the groups before it left, apply the
-    refunds of those that pass, and keep every row's verdict. Set-based: a few statements for
-    the whole batch, not per group."""
-    try:
-        with connection.begin():
-            claimed = repository.claim_span(connection, file_id, *span)
-            if not claimed <= {key for key, _ in groups}:
-                # A claimed group without its rows here would read as passed (see repository._VERDICT).
-                raise RuntimeError(f"refund file {file_id}: groups of rows {span} changed while read")
-            todo = [(key, rows) for key, rows in groups if key in claimed]
-            if not todo:
-                return  # settled by another processor (or before a restart)
-            names = {rows[0].merchant_order_id for _, rows in todo if _looks_up_order(rows[0])}
-            orders = repository.lock_orders(connection, merchant_id, names)
-            used = repository.used_alt_refund_ids(
-                connection,
-                merchant_id,
-                {
-                    (rows[0].merchant_order_id, rows[0].alt_refund_id)
-                    for key, rows in todo
-                    if _is_keyed(key) and rows[0].merchant_order_id in orders
-                },
-            )
-            ledger = _Ledger(orders)
-            failed: list[RowResult] = []
-            applied: list[AppliedGroup] = []
-            for key, rows in todo:
-                first = rows[0]
-                order = orders.get(first.merchant_order_id) if _looks_up_order(first) else None
-                already = _is_keyed(key) and (first.merchant_order_id, first.alt_refund_id) in used
-                results = domain.settle_group(rows, ledger.facts(order), already_applied=already)
-                if order is not None and all(r.ok for r in results):
-                    applied.append(ledger.apply(order, rows))
-                else:
-                    failed.extend(results)
-            apply_refunds(connection, file_id, merchant_id, applied, ledger)
-            repository.save_failed_verdicts(connection, file_id, failed)
-    except IntegrityError:
-        # Another processor applied one of these alt_refund_ids between our check and our insert
-        # (it cannot while we hold the orders' locks, but the unique key is the last word): settle
-        # the batch again one group at a time, so only the duplicates fail.
-        for key, rows in groups:
-            _settle_group(connection, file_id, merchant_id, key, rows)
-
-
-def _is_keyed(group_key: str) -> bool:
-    return not group_key.startswith("row:")
+    names = {rows[0].merchant_order_id for _, rows in groups if _looks_up_order(rows[0])}
+    orders = repository.lock_orders(connection, merchant_id, names)
+    # A row naming no alt_refund_id (or a bad one) fails on its own, and no refund has such an id.
+    used = repository.used_alt_refund_ids(
+        connection,
+        merchant_id,
+        {
+            (rows[0].merchant_order_id, rows[0].alt_refund_id)
+            for _, rows in groups
+            if rows[0].merchant_order_id in orders
+        },
+    )
+    ledger = _Ledger(orders)
+    failed: list[RowResult] = []
+    applied: list[AppliedGroup] = []
+    for _, rows in groups:
+        first = rows[0]
+        order = orders.get(first.merchant_order_id) if _looks_up_order(first) else None
+        already = (first.merchant_order_id, first.alt_refund_id) in used
+        results = domain.settle_group(rows, ledger.facts(order), already_applied=already)
+        if order is not None and all(r.ok for r in results):
+            applied.append(ledger.apply(order, rows))
+        else:
+            failed.extend(results)
+    apply_refunds(connection, file_id, merchant_id, applied, ledger)
+    repository.save_failed_verdicts(connection, file_id, failed)
 
 
 def _looks_up_order(first: RefundRow) -> bool:
@@ -328,6 +344,7 @@ def apply_refunds(
         connection, merchant_id, {g.order.store_order_id for g in applied if g.order.store_order_id}
     )
     lines = []
+    amounts = repository.amount_parts(connection)
     for refund_id, group in zip(refund_ids, applied, strict=True):
         store_order = group.order.store_order_id
         for row in group.rows:
@@ -349,49 +366,12 @@ def apply_refunds(
                     row.reason,
                     row.feedback.value if row.feedback else None,
                     row.notes,
-                    *repository.AMOUNT_PARTS(row.amounts),
+                    *amounts(row.amounts),
                 )
             )
     repository.insert_lines(connection, lines)
     repository.set_refunded(connection, ledger.totals())
     record_refunds_applied(connection, merchant_id, refund_ids)  # refund.applied, same transaction
-
-
-def _settle_group(
-    connection: Connection, file_id: int, merchant_id: int, group_key: str, rows: list[RefundRow]
-) -> None:
-    """One group in its own transaction (a batch that met a concurrent duplicate falls back here)."""
-    for attempt in (1, 2):
-        try:
-            with connection.begin():
-                if not repository.claim_group(connection, file_id, group_key):
-                    return  # settled by another processor (or before a restart)
-                keyed = _is_keyed(group_key)
-                results = _judge_and_apply(connection, file_id, merchant_id, rows, keyed=keyed)
-                repository.save_verdicts(connection, file_id, results)
-            return
-        except IntegrityError:
-            # Another processor applied the same alt_refund_id between our check and our insert;
-            # judged again, the group is a duplicate.
-            if attempt == 2:
-                raise
-
-
-def _judge_and_apply(
-    connection: Connection, file_id: int, merchant_id: int, rows: list[RefundRow], *, keyed: bool
-) -> list[RowResult]:
-    first = rows[0]
-    names = [first.merchant_order_id] if _looks_up_order(first) else []
-    order = repository.lock_orders(connection, merchant_id, names).get(first.merchant_order_id)
-    pair = (first.merchant_order_id, first.alt_refund_id)
-    applied = (
-        keyed and order is not None and bool(repository.used_alt_refund_ids(connection, merchant_id, {pair}))
-    )
-    ledger = _Ledger({order.merchant_order_id: order} if order is not None else {})
-    results = domain.settle_group(rows, ledger.facts(order), already_applied=applied)
-    if order is not None and all(r.ok for r in results):
-        apply_refunds(connection, file_id, merchant_id, [ledger.apply(order, rows)], ledger)
-    return results
 
 
 def ack_chunks(db: Database, file_id: int) -> Iterator[bytes]:
@@ -400,7 +380,7 @@ def ack_chunks(db: Database, file_id: int) -> Iterator[bytes]:
         file = session.get(RefundFile, file_id)
         if file is None:
             raise NotFound(f"Refund file {file_id} was not found")
-        rejection, bom = file.rejection, file.has_bom
+        rejection, bom, through = file.rejection, file.has_bom, file.settled_through
     if bom:
         yield csv_format.BOM
     if rejection is not None:
@@ -411,13 +391,15 @@ def ack_chunks(db: Database, file_id: int) -> Iterator[bytes]:
     after = 0
     while True:
         with db.read() as session:
-            batch = repository.verdicts_after(session, file_id, after, ACK_BATCH)
+            batch = repository.verdicts_after(session, file_id, through, after, ACK_BATCH)
         if not batch:
             return
         for _, _, ok, _ in batch:
             if ok is None:
                 raise RuntimeError(f"refund file {file_id} has unsettled rows; process it first")
-        yield writer.encode(csv_format.ack_row(cells, bool(ok), error or "") for _, cells, ok, error in batch)
+        yield csv_format.encode_staged_ack(
+            writer, [(line, bool(ok), error or "") for _, line, ok, error in batch]
+        )
         after = batch[-1][0]
 
 
@@ -433,7 +415,11 @@ def seal(db: Database, file_id: int) -> FileRecord:
         file = session.get(RefundFile, file_id, with_for_update=True)
         if file is None:
             raise NotFound(f"Refund file {file_id} was not found")
-        counts = (0, 1) if file.rejection is not None else repository.verdict_counts(session, file_id)
+        counts = (
+            (0, 1)
+            if file.rejection is not None
+            else repository.verdict_counts(session, file_id, file.settled_through)
+        )
         # Written even when unchanged: this commit must reach the disk (see above).
         repository.store_counts(session, file_id, *counts)
         return file_record(file)

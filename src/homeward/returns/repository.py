@@ -244,19 +244,21 @@ def insert_return_at_once(
     items: list[dict[str, Any]],
     status: ReturnStatus,
     occurred_at: datetime,
-    event: dict[str, Any],
+    event: dict[str, Any] | None,
 ) -> tuple[int, list[int]] | None:
     """PostgreSQL: a return, its items, its first status history entry and its outbox event in
     ONE statement (data-modifying CTEs, the return's id feeding the rest: one round trip, and in
     autocommit its own transaction). The items and the event are given without their return_id.
     The return's id and its items' ids in the order given; None when the reference id was taken
     by a concurrent create since it was checked (the unique constraint decides: nothing stored).
+    Without an event, none is written: bench/webhooks.py measures what the event costs a create.
     """
     item_columns = tuple(items[0]) if items else ()
-    sql, binds = _at_once(connection.dialect, tuple(head), item_columns, len(items), tuple(event))
+    event_columns = tuple(event) if event is not None else None
+    sql, binds = _at_once(connection.dialect, tuple(head), item_columns, len(items), event_columns)
     values = {"h_status": status.value, "h_occurred_at": occurred_at}
     values.update((f"r_{k}", v) for k, v in head.items())
-    values.update((f"e_{k}", v) for k, v in event.items())
+    values.update((f"e_{k}", v) for k, v in (event or {}).items())
     for n, item in enumerate(items):
         values.update((f"i{n}_{k}", v) for k, v in item.items())
     params = {name: convert(values[name]) if convert else values[name] for name, convert in binds}
@@ -276,7 +278,11 @@ def insert_return_at_once(
 
 @lru_cache(maxsize=64)
 def _at_once(
-    dialect: Dialect, head: tuple[str, ...], item_columns: tuple[str, ...], count: int, event: tuple[str, ...]
+    dialect: Dialect,
+    head: tuple[str, ...],
+    item_columns: tuple[str, ...],
+    count: int,
+    event: tuple[str, ...] | None,
 ) -> tuple[str, list[tuple[str, Any]]]:
     """insert_return_at_once's statement for one shape of values (the columns given, how many
     items), built once: its text, and each parameter with its column type's bind processor."""
@@ -319,10 +325,11 @@ def _at_once(
         f"h AS (INSERT INTO {history.name} (return_id, status, occurred_at) "
         f"SELECT r.id, {status}, {occurred_at} FROM r)"
     )
-    parts.append(
-        f"e AS (INSERT INTO {outbox.name} (return_id, {', '.join(event)}) "
-        f"SELECT r.id, {', '.join(bound(outbox, c, f'e_{c}') for c in event)} FROM r)"
-    )
+    if event is not None:
+        parts.append(
+            f"e AS (INSERT INTO {outbox.name} (return_id, {', '.join(event)}) "
+            f"SELECT r.id, {', '.join(bound(outbox, c, f'e_{c}') for c in event)} FROM r)"
+        )
     return ", ".join(parts) + " " + final, binds
 
 

@@ -51,13 +51,7 @@ def test_0010_keeps_staged_rows_cells_when_their_format_changes(database_url: st
     engine = create_engine(normalize_url(database_url))
     try:
         with engine.begin() as connection:
-            file_id = connection.execute(
-                text(
-                    "INSERT INTO refund_files (merchant_id, name, source, origin, sha256, status, has_bom, "
-                    "row_count, rows_ok, rows_failed, received_at) VALUES (1, 'JET_REFUND_010126090000.csv', "
-                    "'cli', '', 'x', 'done', false, 4, 0, 0, CURRENT_TIMESTAMP) RETURNING id"
-                )
-            ).scalar_one()
+            file_id = _insert_refund_file(connection, "done", 4)
             connection.execute(
                 text(
                     "INSERT INTO refund_file_rows (file_id, row_number, group_key, cells) "
@@ -92,13 +86,7 @@ def test_0011_keeps_a_half_processed_file_half_processed_both_ways(database_url:
     groups = text("SELECT first_row, done FROM refund_file_groups WHERE file_id = :f ORDER BY first_row")
     try:
         with engine.begin() as connection:
-            file_id = connection.execute(
-                text(
-                    "INSERT INTO refund_files (merchant_id, name, source, origin, sha256, status, has_bom, "
-                    "row_count, rows_ok, rows_failed, received_at) VALUES (1, 'JET_REFUND_010126090000.csv', "
-                    "'cli', '', 'x', 'processing', false, 5, 0, 0, CURRENT_TIMESTAMP) RETURNING id"
-                )
-            ).scalar_one()
+            file_id = _insert_refund_file(connection, "processing", 5)
             connection.execute(
                 text(
                     "INSERT INTO refund_file_rows (file_id, row_number, group_key, cells, ok, error) "
@@ -168,5 +156,20 @@ def watermark(connection: Connection, file_id: int) -> int:
     return int(
         connection.execute(
             text("SELECT settled_through FROM refund_files WHERE id = :f"), {"f": file_id}
+        ).scalar_one()
+    )
+
+
+def _insert_refund_file(connection: Connection, status: str, row_count: int) -> int:
+    """A refund file of merchant 1, written as the migration under test finds it (plain SQL: the
+    models describe the newest schema)."""
+    return int(
+        connection.execute(
+            text(
+                "INSERT INTO refund_files (merchant_id, name, source, origin, sha256, status, has_bom, "
+                "row_count, rows_ok, rows_failed, received_at) VALUES (1, 'JET_REFUND_010126090000.csv', "
+                "'cli', '', 'x', :status, false, :rows, 0, 0, CURRENT_TIMESTAMP) RETURNING id"
+            ),
+            {"status": status, "rows": row_count},
         ).scalar_one()
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
@@ -377,7 +378,8 @@ class DriverRead:
     def __init__(self, statement: Select[*tuple[Any, ...]] | CompoundSelect[*tuple[Any, ...]]) -> None:
         self.statement = statement
         # The columns' names, as SQLAlchemy's result would give them (`keys()`).
-        self.keys = tuple(column.key for column in statement.selected_columns)
+        self.keys = tuple(str(column.key) for column in statement.selected_columns)
+        self._named_row: Any = None
         self._compiled: dict[str, _DriverSelect | None] = {}
 
     def first(self, connection: Connection, params: dict[str, Any]) -> tuple[Any, ...] | None:
@@ -386,6 +388,14 @@ class DriverRead:
 
     def all(self, connection: Connection, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         return self._rows(connection, params, one=False)
+
+    def named(self, connection: Connection, params: dict[str, Any]) -> list[Any]:
+        """all(), each row a named tuple of the columns' keys: code that reads many columns by
+        name (a page of returns) does so at a tuple's cost, where a Row answers a name far slower."""
+        if self._named_row is None:
+            self._named_row = namedtuple("DriverRow", self.keys)  # type: ignore[misc]  # keys known at run time
+        make = self._named_row._make
+        return [make(row) for row in self._rows(connection, params, one=False)]
 
     def _rows(self, connection: Connection, params: dict[str, Any], *, one: bool) -> list[tuple[Any, ...]]:
         dialect = connection.dialect

@@ -6,12 +6,10 @@ so a refused label leaves no return behind and buys nothing.
 
 from __future__ import annotations
 
-from collections import namedtuple
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import cache
 from importlib.resources import files
-from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
@@ -173,10 +171,10 @@ def _labels_in(session: Session, merchant_id: int, return_ids: list[int]) -> dic
     if not return_ids:
         return {}
     connection = session.connection()
-    query = _labels_query(connection.dialect.name)
-    row = _named_tuple(query.keys)
-    rows = query.all(connection, {"ids": return_ids, "merchant": merchant_id})
-    return {r.return_id: to_label_record(r) for r in map(row._make, rows)}
+    rows = _labels_query(connection.dialect.name).named(
+        connection, {"ids": return_ids, "merchant": merchant_id}
+    )
+    return {r.return_id: to_label_record(r) for r in rows}
 
 
 @cache
@@ -188,11 +186,6 @@ def _labels_query(dialect: str) -> DriverRead:
         .join(ReturnOrder, ReturnOrder.id == ReturnLabel.return_id)
         .where(in_ids(ReturnLabel.return_id, dialect), ReturnOrder.merchant_id == bindparam("merchant"))
     )
-
-
-@cache
-def _named_tuple(fields: tuple[str, ...]) -> Any:
-    return namedtuple("LabelRow", fields)  # type: ignore[misc]  # fields known only at run time
 
 
 def label_pdf(db: Database, principal: Principal, channel_id: int | None, return_id: int) -> LabelFile:

@@ -132,7 +132,7 @@ class AckWriter:
 
 
 _PASSED_TAIL = ",TRUE,\r\n"
-_COLUMN_COMMAS = len(domain.COLUMNS) - 1
+_COLUMNS = len(domain.COLUMNS)
 
 
 def encode_staged_ack(writer: AckWriter, records: Sequence[tuple[str, bool, str]]) -> bytes:
@@ -145,13 +145,7 @@ def encode_staged_ack(writer: AckWriter, records: Sequence[tuple[str, bool, str]
     """
     parts: list[str] = []
     for line, ok, message in records:
-        if (
-            ok
-            and not message
-            and line.count(",") == _COLUMN_COMMAS
-            and '"' not in line
-            and line[:1] != JSON_MARK
-        ):
+        if ok and not message and _plain(line, _COLUMNS):
             parts.append(line)
             parts.append(_PASSED_TAIL)
         else:

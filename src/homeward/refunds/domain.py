@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from homeward.kit.errors import FieldError
 from homeward.kit.money import to_money
@@ -488,24 +488,23 @@ def _against_item(row: RefundRow, item: ItemFacts) -> list[FieldError]:
     if amounts is None:
         return errors
     charged_, refunded_ = item.charged, item.refunded
-    if (  # the usual row: within what is left of every part (spelled out: one row after another)
+    if not (  # the usual row: within what is left of every part (spelled out: one row after another)
         amounts.principal <= charged_.principal - refunded_.principal
         and amounts.tax <= charged_.tax - refunded_.tax
         and amounts.shipping_cost <= charged_.shipping_cost - refunded_.shipping_cost
         and amounts.shipping_tax <= charged_.shipping_tax - refunded_.shipping_tax
     ):
-        parts: Any = ()
-    else:
-        parts = zip(Amounts.FIELDS, _PARTS(amounts), _PARTS(charged_), _PARTS(refunded_), strict=True)
-    for name, amount, charged, refunded in parts:
-        if amount > charged - refunded:
-            errors.append(
-                FieldError(
-                    name,
-                    f"{amount} exceeds the {charged - refunded} still refundable "
-                    f"({charged} charged, {refunded} already refunded)",
+        for name, amount, charged, refunded in zip(
+            Amounts.FIELDS, _PARTS(amounts), _PARTS(charged_), _PARTS(refunded_), strict=True
+        ):
+            if amount > charged - refunded:
+                errors.append(
+                    FieldError(
+                        name,
+                        f"{amount} exceeds the {charged - refunded} still refundable "
+                        f"({charged} charged, {refunded} already refunded)",
+                    )
                 )
-            )
     if row.quantity_refunded is not None and row.feedback is None and is_partial(row, item):
         full = to_money(item.charged.total * row.quantity_refunded / item.quantity)
         errors.append(

@@ -189,14 +189,14 @@ def records(
     (a page, one return, the children) are DriverReads: rows as the driver reads them."""
     connection = session.connection()
     if isinstance(query, DriverRead):
-        heads = _plain_rows(query, query.all(connection, params or {}))
+        heads = query.named(connection, params or {})
     else:
         heads = _plain(connection.execute(query, params))
     if not heads:
         return []
     children: dict[tuple[int, int], list[Any]] = defaultdict(list)
     batch = _children_query(connection.dialect.name)
-    for child in _plain_rows(batch, batch.all(connection, {"ids": [head.id for head in heads]})):
+    for child in batch.named(connection, {"ids": [head.id for head in heads]}):
         children[child.kind, child.return_id].append(child)
     return [
         build_record(
@@ -217,12 +217,6 @@ def _plain(result: Result[Any]) -> list[Any]:
     Row answers a name a hundred times slower than a named tuple does."""
     make = _named_tuple(tuple(result.keys()))._make
     return [make(row) for row in result.all()]
-
-
-def _plain_rows(query: DriverRead, rows: list[tuple[Any, ...]]) -> list[Any]:
-    """A DriverRead's rows as named tuples (see _plain)."""
-    make = _named_tuple(query.keys)._make
-    return [make(row) for row in rows]
 
 
 @cache

@@ -1,18 +1,36 @@
-"""Database.write_now: a write runs at once when nothing makes it wait, and does nothing otherwise."""
+"""Database.write_now: a use case runs at once, on the caller's thread (the server's event loop),
+when nothing can make it wait, and writes nothing otherwise, for a thread to run it then."""
 
 from __future__ import annotations
 
 import sqlite3
 import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
+import psycopg
+import pytest
+import requests
 from sqlalchemy import text
 
 from homeward.db import NOT_NOW, Database
+from tests.builders import merchant_headers, return_body
+from tests.support import live_server
 
 
 def _rename_channel(db: Database, channel_id: int, name: str) -> str:
     with db.write() as session:
+        session.execute(
+            text("UPDATE channels SET name = :name WHERE id = :id"), {"name": name, "id": channel_id}
+        )
+    return name
+
+
+def _rename_at_once(db: Database, channel_id: int, name: str) -> str:
+    with db.write_at_once() as session:
         session.execute(
             text("UPDATE channels SET name = :name WHERE id = :id"), {"name": name, "id": channel_id}
         )
@@ -26,10 +44,12 @@ def _channel_name(db: Database, channel_id: int) -> str:
         )
 
 
-def test_a_write_runs_now_when_nobody_else_writes_on_sqlite_only(db: Database, demo: dict[str, Any]) -> None:
+def test_a_transaction_runs_now_on_sqlite_and_waits_for_a_thread_on_postgres(
+    db: Database, demo: dict[str, Any]
+) -> None:
     channel = demo["channel_id"]
     done = db.write_now(lambda: _rename_channel(db, channel, "Now"))
-    if db.is_postgres:  # a write there waits on the network: never on the caller's thread
+    if db.is_postgres:  # a transaction there may wait on a row lock: never on the event loop
         assert done is NOT_NOW
         assert _channel_name(db, channel) != "Now"
     else:
@@ -37,9 +57,29 @@ def test_a_write_runs_now_when_nobody_else_writes_on_sqlite_only(db: Database, d
         assert _channel_name(db, channel) == "Now"
 
 
+def test_a_single_statement_write_runs_now_on_both(db: Database, demo: dict[str, Any]) -> None:
+    channel = demo["channel_id"]
+    assert db.write_now(lambda: _rename_at_once(db, channel, "At once")) == "At once"
+    assert _channel_name(db, channel) == "At once"
+
+
+def test_after_its_one_write_a_use_case_is_never_handed_back(db: Database, demo: dict[str, Any]) -> None:
+    """A use case that wrote must not be run again on a thread: that would write twice."""
+    channel = demo["channel_id"]
+    runs: list[str] = []
+
+    def twice() -> str:
+        runs.append("run")
+        _rename_at_once(db, channel, "First")
+        return _rename_channel(db, channel, "Second")  # may wait now, rather than give up
+
+    assert db.write_now(twice) == "Second"
+    assert runs == ["run"]
+    assert _channel_name(db, channel) == "Second"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_write_that_would_wait_for_another_process_does_nothing(db: Database, demo: dict[str, Any]) -> None:
-    if db.is_postgres:
-        return
     channel = demo["channel_id"]
     other = sqlite3.connect(db.url.removeprefix("sqlite:///"), isolation_level=None, check_same_thread=False)
     try:
@@ -55,3 +95,45 @@ def test_a_write_that_would_wait_for_another_process_does_nothing(db: Database, 
     finally:
         other.close()
     assert _channel_name(db, channel) == "Free"
+
+
+@contextmanager
+def _shipment_locked(db: Database, shipment_id: int) -> Iterator[None]:
+    """Another process in the middle of a transaction that holds what a create must wait for:
+    on PostgreSQL the shipment's row, on SQLite the one write lock."""
+    if db.is_postgres:
+        url = db.url.replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(url) as other:
+            other.execute("SELECT id FROM shipments WHERE id = %s FOR UPDATE", (shipment_id,))
+            yield
+            other.rollback()
+        return
+    other = sqlite3.connect(db.url.removeprefix("sqlite:///"), isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        yield
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+
+
+def test_a_create_waiting_on_a_lock_leaves_the_server_answering(
+    database_url: str, db: Database, demo: dict[str, Any]
+) -> None:
+    """Waiting is done on a thread: the event loop goes on answering everyone else."""
+    body = return_body(demo)
+    with live_server(database_url) as base, ThreadPoolExecutor(1) as pool:
+        with _shipment_locked(db, body["original_shipment_id"]):
+            create = pool.submit(
+                requests.post, f"{base}/2025-07/return", json=body, headers=merchant_headers(demo), timeout=60
+            )
+            time.sleep(0.5)
+            assert not create.done()  # it is waiting for the lock
+            started = time.monotonic()
+            listed = requests.get(f"{base}/2025-07/return", headers=merchant_headers(demo), timeout=10)
+            health = requests.get(f"{base}/healthz", timeout=10)
+            assert (listed.status_code, health.status_code) == (200, 200)
+            assert listed.json()["items"] == []
+            assert time.monotonic() - started < 3
+            assert not create.done()
+        assert create.result().status_code == 201

@@ -57,12 +57,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 async def caller(
     db: Database = Depends(get_db), credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
 ) -> Caller:
-    # Like doors.http.deps.requires: on the event loop on SQLite, on a thread on PostgreSQL.
-    def lookup() -> Caller:
-        with db.connect() as connection:
-            return authenticate_caller(connection, credentials.credentials if credentials else None)
-
-    return lookup() if db.reads_inline else await run_in_threadpool(lookup)
+    # Like doors.http.deps.requires: a read, on the event loop.
+    with db.connect() as connection:
+        return authenticate_caller(connection, credentials.credentials if credentials else None)
 
 
 async def staff(who: Caller = Depends(caller)) -> WarehousePrincipal:

@@ -25,6 +25,9 @@ from homeward.kit.errors import Unavailable
 # pools hold at least as many connections, plus one for the event loop's own short reads.
 HTTP_THREADS = 16
 
+# How long opening a PostgreSQL connection may take before the request is answered 503.
+CONNECT_TIMEOUT_SECONDS = 5
+
 # Execution option set by write units of work: on SQLite they begin with BEGIN IMMEDIATE, so two
 # writers queue up on the database lock instead of failing half-way when one upgrades its lock.
 WRITE_OPTION = "homeward_write"
@@ -68,7 +71,15 @@ def make_engine(url: str, pool_size: int | None = None) -> Engine:
     # LIFO: the most recently used connection serves next, so a quiet server keeps answering from
     # a few warm connections (their statements prepared, their server-side caches filled) instead
     # of cycling through every connection a burst once opened.
-    engine = create_engine(url, pool_size=pool, max_overflow=pool, pool_use_lifo=True)
+    # A connection is opened on the event loop when a read finds the pool empty: a server that
+    # does not answer must not hold every request for as long as TCP would try.
+    engine = create_engine(
+        url,
+        pool_size=pool,
+        max_overflow=pool,
+        pool_use_lifo=True,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
+    )
     _ping_when_idle(engine, settings.db_idle_ping_seconds)
     return engine
 

@@ -261,11 +261,6 @@ class Database:
         self._reads_autocommit = self._read_engine.dialect.name == "postgresql"
 
     def write(self) -> Any:
-        if _NO_WAIT.get() and self._reads_autocommit:
-            # Inside write_now() on PostgreSQL: a transaction may wait on a row lock, which must
-            # not happen on the event loop. Nothing is written yet; write_now() hands the use
-            # case to a thread.
-            raise WriterBusy
         return unit_of_work(self.factory, write=True)
 
     def read(self) -> Any:
@@ -290,7 +285,6 @@ class Database:
     def _autocommitted(self) -> Iterator[Session]:
         with self.connect() as connection, _session_on(connection) as session:
             yield session
-        _NO_WAIT.set(False)  # the use case's one write is done: nothing of it may be run again
 
     def ping(self) -> None:
         """One round trip to the database (raises when it is away)."""
@@ -303,21 +297,17 @@ class Database:
         return _writer_lock(self.factory)
 
     def write_now(self, work: Callable[[], T]) -> T | NotNow:
-        """Run `work` (a use case) on this thread, the event loop, if it need not wait; else
-        NOT_NOW, nothing written, for the caller to run it where waiting is fine (a thread).
+        """Run `work` (its writes through write()) on this thread if it need not wait: on SQLite,
+        when neither another thread of this process nor another process is writing. Else NOT_NOW,
+        nothing done, for the caller to run it where waiting is fine (a thread).
 
-        A use case runs in well under a millisecond of CPU: on the event loop it costs less than
-        the hop to a thread and back (two wake-ups, which on a virtual machine cost more than
-        the query). What may wait gives up before it writes anything:
-        - SQLite: the first BEGIN IMMEDIATE, when another thread or process is writing.
-        - PostgreSQL: any write() (its transaction may wait on a row lock, held for as long as
-          another transaction pleases). A lock-free use case writes with write_at_once(): one
-          statement in autocommit, which locks no row another transaction could hold for long.
-        Its reads (which never wait on a lock) and the write run on one pooled connection.
-        So `work` must not write before the write that may give up: a use case has one.
+        A write runs in well under a millisecond of CPU: on the event loop it costs less than
+        the hop to a thread and the threads' contention for the GIL and the writer turn. Only its
+        first BEGIN may give up, so `work` must not write before it (a use case opens its one
+        write unit first). On PostgreSQL it is always NOT_NOW: a write there makes the server
+        work (indexes, foreign keys, the WAL) for longer than a read, and a thread lets other
+        requests run meanwhile; the event loop waiting for it cost more throughput than the hop.
         """
-        if self._reads_autocommit:
-            return self._write_now_postgres(work)
         lock = _sqlite_writer(self.factory)
         if lock is None or not lock.acquire(blocking=False):
             return NOT_NOW
@@ -329,16 +319,6 @@ class Database:
         finally:
             _NO_WAIT.reset(token)
             lock.release()
-
-    def _write_now_postgres(self, work: Callable[[], T]) -> T | NotNow:
-        token = _NO_WAIT.set(True)
-        try:
-            with self.one_connection():
-                return work()
-        except WriterBusy:
-            return NOT_NOW
-        finally:
-            _NO_WAIT.reset(token)
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:

@@ -1,5 +1,5 @@
-"""Database.write_now: a use case runs at once, on the caller's thread (the server's event loop),
-when nothing can make it wait, and writes nothing otherwise, for a thread to run it then."""
+"""Database.write_now: a write runs at once, on the caller's thread (the server's event loop), when
+nothing makes it wait, and does nothing otherwise, for a thread to run it then."""
 
 from __future__ import annotations
 
@@ -29,14 +29,6 @@ def _rename_channel(db: Database, channel_id: int, name: str) -> str:
     return name
 
 
-def _rename_at_once(db: Database, channel_id: int, name: str) -> str:
-    with db.write_at_once() as session:
-        session.execute(
-            text("UPDATE channels SET name = :name WHERE id = :id"), {"name": name, "id": channel_id}
-        )
-    return name
-
-
 def _channel_name(db: Database, channel_id: int) -> str:
     with db.connect() as connection:
         return str(
@@ -44,38 +36,15 @@ def _channel_name(db: Database, channel_id: int) -> str:
         )
 
 
-def test_a_transaction_runs_now_on_sqlite_and_waits_for_a_thread_on_postgres(
-    db: Database, demo: dict[str, Any]
-) -> None:
+def test_a_write_runs_now_on_sqlite_and_on_a_thread_on_postgres(db: Database, demo: dict[str, Any]) -> None:
     channel = demo["channel_id"]
     done = db.write_now(lambda: _rename_channel(db, channel, "Now"))
-    if db.is_postgres:  # a transaction there may wait on a row lock: never on the event loop
+    if db.is_postgres:  # the server works on a write a while: a thread lets others run meanwhile
         assert done is NOT_NOW
         assert _channel_name(db, channel) != "Now"
     else:
         assert done == "Now"
         assert _channel_name(db, channel) == "Now"
-
-
-def test_a_single_statement_write_runs_now_on_both(db: Database, demo: dict[str, Any]) -> None:
-    channel = demo["channel_id"]
-    assert db.write_now(lambda: _rename_at_once(db, channel, "At once")) == "At once"
-    assert _channel_name(db, channel) == "At once"
-
-
-def test_after_its_one_write_a_use_case_is_never_handed_back(db: Database, demo: dict[str, Any]) -> None:
-    """A use case that wrote must not be run again on a thread: that would write twice."""
-    channel = demo["channel_id"]
-    runs: list[str] = []
-
-    def twice() -> str:
-        runs.append("run")
-        _rename_at_once(db, channel, "First")
-        return _rename_channel(db, channel, "Second")  # may wait now, rather than give up
-
-    assert db.write_now(twice) == "Second"
-    assert runs == ["run"]
-    assert _channel_name(db, channel) == "Second"
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

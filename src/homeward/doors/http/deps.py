@@ -32,7 +32,8 @@ async def get_db(request: Request) -> Database:
 # databases. A read never waits on a lock (SQLite's WAL readers, PostgreSQL's snapshots), so all
 # it waits for is the query itself; a hop to a thread and back costs more than that (two
 # wake-ups: measured at ~0.25 ms of CPU on our 2-core VMs, where a one-row query costs ~0.15).
-# A write runs on the event loop too when it need not wait (Database.write_now), else on a thread.
+# A write goes to a thread (on PostgreSQL the server works on it a while; a thread lets others
+# run meanwhile), except on SQLite when the writer's turn is free (Database.write_now).
 
 
 def _authenticate(db: Database, credentials: HTTPAuthorizationCredentials | None, scope: Scope) -> Principal:
@@ -90,7 +91,7 @@ class Access:
         return self._read(use_case)
 
     async def write(self, use_case: Callable[[Principal], T]) -> T:
-        done = self.db.write_now(lambda: self._run(use_case))  # when it need not wait
+        done = self.db.write_now(lambda: self._run(use_case))  # SQLite, when nobody else writes
         if isinstance(done, NotNow):
             return await run_in_threadpool(self._run, use_case)
         return done

@@ -107,6 +107,16 @@ def insert(connection: Connection, table: str, columns: Sequence[str], rows: Ite
     return count
 
 
+# Array kinds whose values (int, Decimal, bool) print as PostgreSQL reads them, with nothing to quote.
+_LITERAL_KINDS = frozenset({"int", "bigint", "numeric", "boolean"})
+
+
+def _array_literal(values: Iterable[Any]) -> str:
+    """One PostgreSQL array literal (`{1,2.50,NULL}`), cast by the statement: psycopg dumps a
+    list value by value, a regular expression each (a tenth of a big file's CPU); this is one join."""
+    return "{" + ",".join(["NULL" if value is None else str(value) for value in values]) + "}"
+
+
 def update(
     connection: Connection,
     table: str,
@@ -136,7 +146,10 @@ def update(
                 f"UPDATE {table} AS t SET {assignments} "
                 f"FROM unnest({arrays}) AS v({', '.join(name for name, _ in named)}) WHERE {conditions}"
             )
-            columns = [list(column) for column in zip(*rows, strict=True)]
+            columns = [
+                _array_literal(column) if kind in _LITERAL_KINDS else list(column)
+                for column, (_, kind) in zip(zip(*rows, strict=True), named, strict=True)
+            ]
             with driver_errors(connection, statement, cursor=cursor):
                 cursor.execute(statement, [*columns, *(value for _, value in fixed)])
         else:

@@ -139,7 +139,10 @@ def _lock_orders(dialect: str) -> Any:
             _in_list(_orders.c.merchant_order_id, "b_orders", dialect),
         )
         .order_by(_orders.c.id)  # every processor locks in the same order: no deadlock between them
-        .with_for_update(of=_orders)
+        # The items too: a read that waited for another transaction's locks then returns the
+        # items as that one left them (PostgreSQL reads the latest version of a row it locks,
+        # but the joined rows of a table it does not lock as they were when the read began).
+        .with_for_update(of=[_orders, _items])
     )
 
 

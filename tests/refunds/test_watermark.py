@@ -131,6 +131,7 @@ def test_two_processors_on_one_file_apply_each_group_once(
         thread.start()
     for thread in threads:
         thread.join(60)
+    assert not any(thread.is_alive() for thread in threads)  # neither stuck behind the other
     assert not errors, errors
     assert len(first_reads) == 2
     assert refunds_applied(db) == GROUPS and tees_refunded(db) == Decimal("0.12")
@@ -211,5 +212,52 @@ def test_a_file_waiting_for_another_files_order_locks_judges_against_what_that_o
     second_started.set()
     for thread in (first, second):
         thread.join(60)
+    assert not first.is_alive() and not second.is_alive()
     assert not errors, errors
     assert refunds_applied(db) == 5 and tees_refunded(db) == Decimal("0.05")
+
+
+def test_one_processor_judges_each_batch_once(
+    db: Database, demo: dict[str, Any], tmp_path: Path, small_batches: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches in flight together (PostgreSQL) claim their spans in file order, each behind the
+    one before: none finds the watermark short of its start and has to be judged again."""
+    file_id = received(db, tmp_path, cent_refunds(GROUPS))
+    real_lock = repository.lock_orders
+    judged = 0
+
+    def counted(*args: Any) -> Any:
+        nonlocal judged
+        judged += 1
+        return real_lock(*args)
+
+    monkeypatch.setattr(repository, "lock_orders", counted)
+    service.process(db, file_id)
+    assert judged == GROUPS // BATCH
+    assert watermark(db, file_id) == 1 + GROUPS
+    assert refunds_applied(db) == GROUPS and tees_refunded(db) == Decimal("0.12")
+
+
+def test_a_batch_failing_before_its_claim_lets_the_next_one_claim_nothing_and_a_restart_finish(
+    db: Database, demo: dict[str, Any], tmp_path: Path, small_batches: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    file_id = received(db, tmp_path, cent_refunds(GROUPS))
+    real_judge = service._judge
+    calls = 0
+
+    def crash_judging_the_second(*args: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise Killed("killed while judging")
+        return real_judge(*args)
+
+    monkeypatch.setattr(service, "_judge", crash_judging_the_second)
+    with pytest.raises(Killed):
+        service.process(db, file_id)
+    assert watermark(db, file_id) == 1 + BATCH and refunds_applied(db) == BATCH
+
+    monkeypatch.setattr(service, "_judge", real_judge)
+    service.process(db, file_id)
+    assert watermark(db, file_id) == 1 + GROUPS
+    assert refunds_applied(db) == GROUPS and tees_refunded(db) == Decimal("0.12")

@@ -81,30 +81,23 @@ def driver_errors(
 
 
 def insert(connection: Connection, table: str, columns: Sequence[str], rows: Iterable[Row]) -> int:
-    """Insert rows (streamed: an iterator is never held whole); returns how many."""
-    count = 0
-
-    def counted() -> Iterator[Row]:
-        nonlocal count
-        for row in rows:
-            count += 1
-            yield row
-
+    """Insert rows (streamed: an iterator is never held whole); returns how many (the driver's
+    count: no generator of ours around every row)."""
     names = ", ".join(columns)
     cursor: Any = cast(Any, connection.connection).cursor()
     try:
         if is_postgres(connection):
             statement = f"COPY {table} ({names}) FROM STDIN"
             with driver_errors(connection, statement, cursor=cursor), cursor.copy(statement) as copy:
-                for row in counted():
+                for row in rows:
                     copy.write_row(row)
         else:
             statement = f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})"
             with driver_errors(connection, statement, cursor=cursor):
-                cursor.executemany(statement, counted())
+                cursor.executemany(statement, rows)
+        return int(cursor.rowcount)
     finally:
         cursor.close()
-    return count
 
 
 # Array kinds whose values (int, Decimal, bool) print as PostgreSQL reads them, with nothing to quote.

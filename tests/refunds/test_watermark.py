@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -71,28 +71,39 @@ def received(db: Database, tmp_path: Path, data: bytes) -> int:
     return service.receive(db, Inbound(1, GOOD_NAME, path, Source.CLI)).id
 
 
+@pytest.mark.parametrize(
+    ("step", "first_row"),
+    [
+        # The third batch fails after its claim, or before it (the next one must claim nothing).
+        ("apply_refunds", lambda args: args[3][0].rows[0].row_number),
+        ("_judge", lambda args: args[2][0][0]),
+    ],
+)
 def test_a_batch_that_fails_moves_nothing_and_a_restart_resumes_at_the_watermark(
-    db: Database, demo: dict[str, Any], tmp_path: Path, small_batches: None, monkeypatch: pytest.MonkeyPatch
+    db: Database,
+    demo: dict[str, Any],
+    tmp_path: Path,
+    small_batches: None,
+    monkeypatch: pytest.MonkeyPatch,
+    step: str,
+    first_row: Callable[[tuple[Any, ...]], int],
 ) -> None:
     file_id = received(db, tmp_path, cent_refunds(GROUPS))
-    real_apply = service.apply_refunds
-    calls = 0
+    real_step = getattr(service, step)
 
-    def crash_on_third_batch(*args: Any) -> None:
-        nonlocal calls
-        calls += 1
-        if calls == 3:
+    def crash_on_third_batch(*args: Any) -> Any:
+        if first_row(args) == 2 + 2 * BATCH:  # batches may be in flight together: told by their rows
             raise Killed("killed mid-batch")
-        real_apply(*args)
+        return real_step(*args)
 
-    monkeypatch.setattr(service, "apply_refunds", crash_on_third_batch)
+    monkeypatch.setattr(service, step, crash_on_third_batch)
     with pytest.raises(Killed):
         service.process(db, file_id)
     # Rows 2..13, one group each: two batches settled, the third rolled back whole.
     assert watermark(db, file_id) == 1 + 2 * BATCH
     assert refunds_applied(db) == 2 * BATCH
 
-    monkeypatch.setattr(service, "apply_refunds", real_apply)
+    monkeypatch.setattr(service, step, real_step)
     outcome = service.complete(db, file_id, AckFolder(tmp_path / "Acks"))
     ack = read_ack(Path(outcome.ack_location).read_bytes())
     assert [a["Status"] for a in ack] == ["TRUE"] * GROUPS
@@ -234,30 +245,5 @@ def test_one_processor_judges_each_batch_once(
     monkeypatch.setattr(repository, "lock_orders", counted)
     service.process(db, file_id)
     assert judged == GROUPS // BATCH
-    assert watermark(db, file_id) == 1 + GROUPS
-    assert refunds_applied(db) == GROUPS and tees_refunded(db) == Decimal("0.12")
-
-
-def test_a_batch_failing_before_its_claim_lets_the_next_one_claim_nothing_and_a_restart_finish(
-    db: Database, demo: dict[str, Any], tmp_path: Path, small_batches: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    file_id = received(db, tmp_path, cent_refunds(GROUPS))
-    real_judge = service._judge
-    calls = 0
-
-    def crash_judging_the_second(*args: Any) -> Any:
-        nonlocal calls
-        calls += 1
-        if calls == 2:
-            raise Killed("killed while judging")
-        return real_judge(*args)
-
-    monkeypatch.setattr(service, "_judge", crash_judging_the_second)
-    with pytest.raises(Killed):
-        service.process(db, file_id)
-    assert watermark(db, file_id) == 1 + BATCH and refunds_applied(db) == BATCH
-
-    monkeypatch.setattr(service, "_judge", real_judge)
-    service.process(db, file_id)
     assert watermark(db, file_id) == 1 + GROUPS
     assert refunds_applied(db) == GROUPS and tees_refunded(db) == Decimal("0.12")

@@ -83,8 +83,6 @@ _CLAIM_SPAN = (
     .where(_files.c.id == bindparam("b_file"), _files.c.settled_through == bindparam("b_after"))
     .values(settled_through=bindparam("b_last"))
 )
-# PostgreSQL: the file's row locked first, so the claim reads the watermark as last committed.
-_LOCK_FILE = select(_files.c.id).where(_files.c.id == bindparam("b_file")).with_for_update()
 # A row's verdict: FALSE where it failed (ok = false, with its error); otherwise TRUE once its group
 # is settled (its first row at most the file's watermark, b_through). Passed rows are not written
 # at all. (ok = true is also read as passed: rows settled before migration 0011.)
@@ -320,14 +318,8 @@ class LockedOrder:
 def claim_span(connection: Connection, file_id: int, after_row: int, last_row: int) -> bool:
     """Mark the groups whose first row is in (after_row, last_row] settled, if the file's watermark
     is still `after_row`: False if another processor (or an earlier run) moved it (a concurrent
-    claim is waited for: the file's row stays locked until its transaction ends).
-
-    On PostgreSQL the row is locked first: an UPDATE judges its condition against the row as its
-    snapshot saw it, so a claim right behind another one's (a watermark not yet committed) would
-    find the old watermark and give up without waiting for it."""
+    claim is waited for: the file's row stays locked until its transaction ends)."""
     params = {"b_file": file_id, "b_after": after_row, "b_last": last_row}
-    if connection.dialect.name == "postgresql":
-        connection.execute(_LOCK_FILE, params)
     return connection.execute(_CLAIM_SPAN, params).rowcount == 1
 
 

@@ -18,13 +18,9 @@ A file goes through four steps, each safe to repeat after a crash:
 from __future__ import annotations
 
 import hashlib
-import itertools
-import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import ExitStack
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -159,120 +155,24 @@ def process(db: Database, file_id: int) -> None:
     processor have claimed a batch first, this one goes on from that processor's watermark.
     """
     settings = get_settings()
+    delay = settings.refunds_test_group_delay
     per_transaction = max(1, settings.refunds_groups_per_transaction)
     merchant_id = _file(db, file_id).merchant_id
-    with ExitStack() as stack:
-        connections = [stack.enter_context(repository.group_connection(db))]
-        overlap = connections[0].dialect.name == "postgresql"
-        if overlap:
-            connections.append(stack.enter_context(repository.group_connection(db)))
-        settle = _settle_overlapped if overlap else _settle_in_turn
+    with repository.group_connection(db) as connection:
+        ahead = connection.dialect.name == "postgresql"
         after: int | None = _settled_through(db, file_id)
         while after is not None:
-            span = _Span(db, file_id, merchant_id, settings.refunds_test_group_delay)
-            batches = _batches(db, file_id, per_transaction, after, ahead=overlap)
-            # False: another processor claimed a batch first; go on from where it is.
-            after = None if settle(connections, span, after, batches) else _settled_through(db, file_id)
-
-
-@dataclass(frozen=True)
-class _Span:
-    """What settling a span of a file's groups needs besides the groups."""
-
-    db: Database
-    file_id: int
-    merchant_id: int
-    delay: float  # tests only: a pause after each batch, to kill a process mid-file
-
-    def settle(
-        self,
-        connection: Connection,
-        start: int,
-        last: int,
-        groups: list[tuple[int, list[RefundRow]]],
-        turn: _Turn | None = None,
-    ) -> bool:
-        try:
-            with self.db.writer_turn():
-                return _settle_batch(connection, self.file_id, self.merchant_id, (start, last), groups, turn)
-        finally:
-            if turn is not None:
-                turn.done()
-
-    def after_batch(self) -> None:
-        gcpause.collect_young()  # this batch's cycles (sessions), so memory stays flat
-        if self.delay:
-            time.sleep(self.delay)
-
-
-def _settle_in_turn(connections: list[Connection], span: _Span, start: int, batches: Iterator[Batch]) -> bool:
-    """One batch after another on one connection (SQLite: one writer at a time anyway). False
-    as soon as a batch was claimed by another processor."""
-    for last, groups in batches:
-        if not span.settle(connections[0], start, last, groups):
-            return False
-        span.after_batch()
-        start = last
-    return True
-
-
-def _settle_overlapped(
-    connections: list[Connection], span: _Span, start: int, batches: Iterator[Batch]
-) -> bool:
-    """Batches on two connections by turns (PostgreSQL): while one batch's writes run in the
-    database, the next one locks and judges its orders in Python. Each still commits in file
-    order: a batch claims its span (the compare-and-set of the watermark) after judging, so it
-    waits there for the batch before it to commit, or finds it failed and claims nothing. A
-    batch whose orders the one before holds waits for them, and then reads them as that one
-    left them (see repository.lock_orders). False once a batch was claimed by another processor
-    (those in flight are waited for)."""
-    claimed = True
-    with ThreadPoolExecutor(len(connections), thread_name_prefix="refund-settle") as settlers:
-        in_flight: deque[Future[bool]] = deque()
-        turns = itertools.cycle(connections)
-        previous: _Turn | None = None
-        for last, groups in batches:
-            if len(in_flight) == len(connections):
-                claimed = _settled(in_flight.popleft(), span)
+            start, after = after, None
+            for last, groups in _batches(db, file_id, per_transaction, start, ahead=ahead):
+                with db.writer_turn():
+                    claimed = _settle_batch(connection, file_id, merchant_id, (start, last), groups)
+                gcpause.collect_young()  # this batch's cycles (sessions), so memory stays flat
                 if not claimed:
+                    after = _settled_through(db, file_id)  # read again from where the other one is
                     break
-            previous = _Turn(previous)
-            in_flight.append(settlers.submit(span.settle, next(turns), start, last, groups, previous))
-            start = last
-        for settling in in_flight:
-            claimed = _settled(settling, span) and claimed
-    return claimed
-
-
-class _Turn:
-    """A batch's place among the batches in flight at once (PostgreSQL). Each locks its orders
-    only once the batch before it holds its own, and claims its span only once that one made its
-    claim (whose lock it then waits behind): locks are taken in file order, so no batch can hold
-    an order that the batch before it is waiting for."""
-
-    def __init__(self, before: _Turn | None) -> None:
-        self.before = before
-        self.locked = threading.Event()
-        self.claimed = threading.Event()
-
-    def wait_to_lock(self) -> None:
-        if self.before is not None:
-            self.before.locked.wait()
-
-    def wait_to_claim(self) -> None:
-        if self.before is not None:
-            self.before.claimed.wait()
-
-    def done(self) -> None:
-        """Also when the batch failed early: the next one must not wait for it."""
-        self.locked.set()
-        self.claimed.set()
-
-
-def _settled(settling: Future[bool], span: _Span) -> bool:
-    claimed = settling.result()
-    span.after_batch()
-    return claimed
+                if delay:
+                    time.sleep(delay)  # tests only: widen the window for a kill mid-file
+                start = last
 
 
 def _settled_through(db: Database, file_id: int) -> int:
@@ -323,7 +223,6 @@ def _settle_batch(
     merchant_id: int,
     span: tuple[int, int],
     groups: list[tuple[int, list[RefundRow]]],
-    turn: _Turn | None = None,
 ) -> bool:
     """One transaction for the groups whose first row is in the span: claim them (move the file's
     watermark from the span's start to its end), lock their orders, judge each group in file order
@@ -333,11 +232,9 @@ def _settle_batch(
     for attempt in (1, 2):
         try:
             with connection.begin():
-                judged = _judge(connection, merchant_id, groups, turn)
-                if not _claim(connection, file_id, span, turn):
+                if not repository.claim_span(connection, file_id, *span):
                     return False  # settled by another processor (or before a restart)
-                apply_refunds(connection, file_id, merchant_id, judged.applied, judged.ledger)
-                repository.save_failed_verdicts(connection, file_id, judged.failed)
+                _judge_and_apply(connection, file_id, merchant_id, groups)
             return True
         except IntegrityError:
             # Another processor applied one of these alt_refund_ids between our check and our
@@ -349,34 +246,11 @@ def _settle_batch(
     raise AssertionError("unreachable")
 
 
-def _claim(connection: Connection, file_id: int, span: tuple[int, int], turn: _Turn | None) -> bool:
-    if turn is None:
-        return repository.claim_span(connection, file_id, *span)
-    turn.wait_to_claim()
-    try:
-        return repository.claim_span(connection, file_id, *span)
-    finally:
-        turn.claimed.set()
-
-
-@dataclass(frozen=True)
-class _Judged:
-    applied: list[AppliedGroup]  # in file order
-    failed: list[RowResult]
-    ledger: _Ledger
-
-
-def _judge(
-    connection: Connection, merchant_id: int, groups: list[tuple[int, list[RefundRow]]], turn: _Turn | None
-) -> _Judged:
-    """Lock the groups' orders and judge each group in file order against what the groups before
-    it left."""
+def _judge_and_apply(
+    connection: Connection, file_id: int, merchant_id: int, groups: list[tuple[int, list[RefundRow]]]
+) -> None:
     names = {rows[0].merchant_order_id for _, rows in groups if _looks_up_order(rows[0])}
-    if turn is not None:
-        turn.wait_to_lock()
     orders = repository.lock_orders(connection, merchant_id, names)
-    if turn is not None:
-        turn.locked.set()
     # A row naming no alt_refund_id (or a bad one) fails on its own, and no refund has such an id.
     used = repository.used_alt_refund_ids(
         connection,
@@ -403,7 +277,8 @@ def _judge(
             applied.append(ledger.apply(order, rows))
         else:
             failed.extend(results)
-    return _Judged(applied, failed, ledger)
+    apply_refunds(connection, file_id, merchant_id, applied, ledger)
+    repository.save_failed_verdicts(connection, file_id, failed)
 
 
 def _looks_up_order(first: RefundRow) -> bool:

@@ -215,23 +215,3 @@ def test_a_file_waiting_for_another_files_order_locks_judges_against_what_that_o
     assert not first.is_alive() and not second.is_alive()
     assert not errors, errors
     assert refunds_applied(db) == 5 and tees_refunded(db) == Decimal("0.05")
-
-
-def test_one_processor_judges_each_batch_once(
-    db: Database, demo: dict[str, Any], tmp_path: Path, small_batches: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """No batch of a lone processor finds the watermark short of its start and is judged again."""
-    file_id = received(db, tmp_path, cent_refunds(GROUPS))
-    real_lock = repository.lock_orders
-    judged = 0
-
-    def counted(*args: Any) -> Any:
-        nonlocal judged
-        judged += 1
-        return real_lock(*args)
-
-    monkeypatch.setattr(repository, "lock_orders", counted)
-    service.process(db, file_id)
-    assert judged == GROUPS // BATCH
-    assert watermark(db, file_id) == 1 + GROUPS
-    assert refunds_applied(db) == GROUPS and tees_refunded(db) == Decimal("0.12")

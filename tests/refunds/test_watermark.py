@@ -6,6 +6,7 @@ duplicate is judged again whole."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -130,6 +131,7 @@ def test_two_processors_on_one_file_apply_each_group_once(
         thread.start()
     for thread in threads:
         thread.join(60)
+    assert not any(thread.is_alive() for thread in threads)  # neither stuck behind the other
     assert not errors, errors
     assert len(first_reads) == 2
     assert refunds_applied(db) == GROUPS and tees_refunded(db) == Decimal("0.12")
@@ -169,3 +171,47 @@ def test_a_batch_meeting_a_concurrent_duplicate_is_judged_again_and_only_that_gr
     assert [a["Status"] for a in ack] == ["TRUE", "FALSE", "TRUE"]
     assert ack[1]["ErrorMessage"].startswith("alt_refund_id: duplicate alt_refund_id: 'K2'")
     assert refunds_applied(db) == 3 and tees_refunded(db) == Decimal("0.03")
+
+
+def test_a_file_waiting_for_another_files_order_locks_judges_against_what_that_one_applied(
+    db: Database, demo: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two files of one merchant refund the same line at once: the second waits for the first's
+    order locks and must then see the first one's refunds (no total read from before they were
+    applied, so none overwritten and none overspent)."""
+    first_locked, second_started = threading.Event(), threading.Event()
+    real_lock = repository.lock_orders
+
+    def first_holds_its_locks(*args: Any) -> Any:
+        orders = real_lock(*args)
+        if not first_locked.is_set():
+            first_locked.set()
+            assert second_started.wait(30)
+            time.sleep(1.0)  # the second file's lock read is waiting for this transaction by now
+        return orders
+
+    monkeypatch.setattr(repository, "lock_orders", first_holds_its_locks)
+    paths = []
+    for folder, alts in (("first", ("A1", "A2")), ("second", ("B1", "B2", "B3"))):
+        (tmp_path / folder).mkdir()
+        paths.append(tmp_path / folder / GOOD_NAME)
+        paths[-1].write_bytes(cents(*alts))
+    errors: list[BaseException] = []
+
+    def run(path: Path) -> None:
+        try:
+            service.handle(db, Inbound(1, GOOD_NAME, path, Source.CLI), AckFolder(path.parent / "Acks"))
+        except BaseException as exc:
+            errors.append(exc)
+
+    first = threading.Thread(target=run, args=(paths[0],))
+    first.start()
+    assert first_locked.wait(30)
+    second = threading.Thread(target=run, args=(paths[1],))
+    second.start()
+    second_started.set()
+    for thread in (first, second):
+        thread.join(60)
+    assert not first.is_alive() and not second.is_alive()
+    assert not errors, errors
+    assert refunds_applied(db) == 5 and tees_refunded(db) == Decimal("0.05")

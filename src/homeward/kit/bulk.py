@@ -81,30 +81,33 @@ def driver_errors(
 
 
 def insert(connection: Connection, table: str, columns: Sequence[str], rows: Iterable[Row]) -> int:
-    """Insert rows (streamed: an iterator is never held whole); returns how many."""
-    count = 0
-
-    def counted() -> Iterator[Row]:
-        nonlocal count
-        for row in rows:
-            count += 1
-            yield row
-
+    """Insert rows (streamed: an iterator is never held whole); returns how many (the driver's
+    count: no generator of ours around every row)."""
     names = ", ".join(columns)
     cursor: Any = cast(Any, connection.connection).cursor()
     try:
         if is_postgres(connection):
             statement = f"COPY {table} ({names}) FROM STDIN"
             with driver_errors(connection, statement, cursor=cursor), cursor.copy(statement) as copy:
-                for row in counted():
+                for row in rows:
                     copy.write_row(row)
         else:
             statement = f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})"
             with driver_errors(connection, statement, cursor=cursor):
-                cursor.executemany(statement, counted())
+                cursor.executemany(statement, rows)
+        return int(cursor.rowcount)
     finally:
         cursor.close()
-    return count
+
+
+# Array kinds whose values (int, Decimal, bool) print as PostgreSQL reads them, with nothing to quote.
+_LITERAL_KINDS = frozenset({"int", "bigint", "numeric", "boolean"})
+
+
+def _array_literal(values: Iterable[Any]) -> str:
+    """One PostgreSQL array literal (`{1,2.50,NULL}`), cast by the statement: psycopg dumps a
+    list value by value, a regular expression each (a tenth of a big file's CPU); this is one join."""
+    return "{" + ",".join(["NULL" if value is None else str(value) for value in values]) + "}"
 
 
 def update(
@@ -136,7 +139,10 @@ def update(
                 f"UPDATE {table} AS t SET {assignments} "
                 f"FROM unnest({arrays}) AS v({', '.join(name for name, _ in named)}) WHERE {conditions}"
             )
-            columns = [list(column) for column in zip(*rows, strict=True)]
+            columns = [
+                _array_literal(column) if kind in _LITERAL_KINDS else list(column)
+                for column, (_, kind) in zip(zip(*rows, strict=True), named, strict=True)
+            ]
             with driver_errors(connection, statement, cursor=cursor):
                 cursor.execute(statement, [*columns, *(value for _, value in fixed)])
         else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from functools import cached_property
 from typing import ClassVar
 
 ZERO = Decimal("0.00")
@@ -48,8 +49,9 @@ class Amounts:
 
     FIELDS: ClassVar[tuple[str, ...]] = ("principal", "tax", "shipping_cost", "shipping_tax")
 
-    @property
+    @cached_property
     def total(self) -> Decimal:
+        # Cached: a refund file compares the totals of the same few Amounts for every row.
         return self.principal + self.tax + self.shipping_cost + self.shipping_tax
 
     def __add__(self, other: Amounts) -> Amounts:

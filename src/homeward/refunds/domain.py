@@ -426,6 +426,20 @@ def settle_group(
     return results
 
 
+def group_passes(rows: Sequence[RefundRow], order: OrderFacts) -> bool:
+    """Whether settle_group would pass every row of this group (its alt_refund_id not applied
+    before): the usual group, told without building a verdict per row. Any other group goes
+    through settle_group, which says why."""
+    if not order.status.refundable:
+        return False
+    items = order.items
+    for row in rows:
+        item = items.get(row.order_item_id)
+        if row.errors or item is None or _against_item(row, item):
+            return False
+    return len(rows) == 1 or len({row.order_item_id for row in rows}) == len(rows)
+
+
 def duplicate_results(rows: Sequence[RefundRow]) -> list[RowResult]:
     """What a group says when another processor applied the same alt_refund_id first."""
     return [RowResult(r.row_number, False, str(_duplicate(r))) for r in rows]

@@ -268,7 +268,11 @@ def _judge_and_apply(
         first = rows[0]
         order = orders.get(first.merchant_order_id) if _looks_up_order(first) else None
         already = (first.merchant_order_id, first.alt_refund_id) in used
-        results = domain.settle_group(rows, ledger.facts(order), already_applied=already)
+        facts = ledger.facts(order)
+        if order is not None and facts is not None and not already and domain.group_passes(rows, facts):
+            applied.append(ledger.apply(order, rows))  # the usual group: no verdicts to build
+            continue
+        results = domain.settle_group(rows, facts, already_applied=already)
         if order is not None and all(r.ok for r in results):
             applied.append(ledger.apply(order, rows))
         else:
@@ -295,33 +299,39 @@ class _Ledger:
     groups: each group is judged against the totals the groups before it left."""
 
     def __init__(self, orders: dict[str, repository.LockedOrder]) -> None:
-        self.items = {item.id: item.facts for order in orders.values() for item in order.items.values()}
-        self.touched: set[int] = set()
+        # One OrderFacts per order, its items' facts replaced as groups are applied.
+        self.orders = {
+            name: OrderFacts(
+                name,
+                MarketplaceOrderStatus(order.status),
+                {key: item.facts for key, item in order.items.items()},
+            )
+            for name, order in orders.items()
+        }
+        self.touched: dict[int, ItemFacts] = {}  # by item id: the items' new totals
 
     def facts(self, order: repository.LockedOrder | None) -> OrderFacts | None:
-        if order is None:
-            return None
-        items = {key: self.items[locked.id] for key, locked in order.items.items()}
-        return OrderFacts(order.merchant_order_id, MarketplaceOrderStatus(order.status), items)
+        return None if order is None else self.orders[order.merchant_order_id]
 
     def apply(self, order: repository.LockedOrder, rows: list[RefundRow]) -> AppliedGroup:
+        items = self.orders[order.merchant_order_id].items
         for row in rows:
             assert row.amounts is not None and row.quantity_refunded is not None
-            id_ = order.items[row.order_item_id].id
-            item = self.items[id_]
-            self.items[id_] = ItemFacts(
+            key = row.order_item_id
+            item = items[key]
+            items[key] = self.touched[order.items[key].id] = ItemFacts(
                 item.order_item_id,
                 item.quantity,
                 item.charged,
                 item.refunded_quantity + row.quantity_refunded,
                 item.refunded + row.amounts,
             )
-            self.touched.add(id_)
         return AppliedGroup(order, rows[0].alt_refund_id, rows)
 
     def totals(self) -> list[tuple[int, int, Amounts]]:
         return [
-            (id_, self.items[id_].refunded_quantity, self.items[id_].refunded) for id_ in sorted(self.touched)
+            (id_, self.touched[id_].refunded_quantity, self.touched[id_].refunded)
+            for id_ in sorted(self.touched)
         ]
 
 

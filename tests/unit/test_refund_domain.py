@@ -234,3 +234,47 @@ def test_the_ack_of_staged_rows_is_what_the_csv_writer_makes_of_their_cells(
         csv_format.ack_row(cells, ok, "" if ok else message) for cells, ok, message in rows
     )
     assert csv_format.encode_staged_ack(csv_format.AckWriter(), staged) == expected
+
+
+@st.composite
+def group_rows(draw: st.DrawFn) -> list[str]:
+    """A row of one group: small amounts (some within any charge, some beyond), any item, and now
+    and then a cell the reader refuses."""
+    part = st.sampled_from(["0", "0", "0.01", "0.01", "2.50", "60", "x"])
+    return cells(
+        order_item_id=draw(st.sampled_from(["I", "I", "J", "J", "X", ""])),
+        total_quantity_returned=str(draw(st.integers(0, 2))),
+        order_return_refund_qty=str(draw(st.integers(0, 2))),
+        refund_feedback=draw(st.sampled_from(["", "item damaged"])),
+        principal=draw(part),
+        tax=draw(part),
+        shipping_cost=draw(st.sampled_from(["0", "1"])),
+        shipping_tax="0",
+    )
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    status=st.sampled_from(list(MarketplaceOrderStatus)),
+    quantity=st.integers(1, 3),
+    refunded_quantity=st.integers(0, 1),
+    charged=st.tuples(amounts, amounts, amounts, amounts),
+    group=st.lists(group_rows(), min_size=1, max_size=3),
+)
+def test_the_fast_verdict_passes_exactly_the_groups_settling_passes(
+    status: MarketplaceOrderStatus,
+    quantity: int,
+    refunded_quantity: int,
+    charged: tuple[Decimal, ...],
+    group: list[list[str]],
+) -> None:
+    """group_passes (the refund processor's shortcut for the usual group) never passes a group
+    settle_group refuses, and passes every group of known items that settle_group passes."""
+    item_facts = ItemFacts("I", quantity, Amounts(*charged), min(refunded_quantity, quantity), Amounts())
+    order = OrderFacts("O", status, {"I": item_facts, "J": item_facts})
+    parsed = [parse_row(number, raw) for number, raw in enumerate(group, start=2)]
+    settled = all(r.ok for r in settle_group(parsed, order, already_applied=False))
+    fast = domain.group_passes(parsed, order)
+    assert not fast or settled
+    if all(row.order_item_id in order.items for row in parsed):
+        assert fast == settled

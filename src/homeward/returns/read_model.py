@@ -9,6 +9,7 @@ Every query is scoped by the caller's conditions, which always include the merch
 from __future__ import annotations
 
 from collections import defaultdict, namedtuple
+from collections.abc import Callable
 from functools import cache, lru_cache
 from typing import Any
 
@@ -25,7 +26,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.engine import Result
+from sqlalchemy.engine import Connection, Result
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
@@ -130,26 +131,57 @@ def page(
     session: Session, merchant_id: int, filters: ReturnFilter, cursor: Cursor, limit: int
 ) -> list[ReturnRecord]:
     """Up to limit+1 returns in display order, seeking from the cursor by id (keyset pagination)."""
+    return [found for found, _ in page_rows(session, merchant_id, filters, cursor, limit)]
+
+
+Widen = Callable[[Select[*tuple[Any, ...]]], Select[*tuple[Any, ...]]]
+
+
+def page_rows(
+    session: Session,
+    merchant_id: int,
+    filters: ReturnFilter,
+    cursor: Cursor,
+    limit: int,
+    widen: Widen | None = None,
+) -> list[tuple[ReturnRecord, Any]]:
+    """page(), each record beside the head row it was built from. `widen` (a module-level function,
+    the statement is cached by it) adds to the head query what another package reads with each
+    return (the labels their label, outer-joined): its columns come after the return's own, so a
+    list reads them in the same round trip."""
     descending = filters.newest_first != cursor.backwards  # reading backwards flips the order
     dialect = session.connection().dialect.name
-    query = _page_query(filter_shape(filters), dialect, descending, seeks=cursor.key is not None)
+    # PostgreSQL plans a prepared statement once (a generic plan) only if that plan looks no dearer
+    # than planning each execution; a LIMIT it cannot see is costed as a tenth of the matching
+    # rows, so with a bound limit every list was planned again (~0.5 ms). The limit is written in
+    # the SQL there instead (one statement per limit; a list sends the default one).
+    written = limit + 1 if dialect == "postgresql" else None
+    shape = filter_shape(filters)
+    query = _page_query(shape, dialect, descending, seeks=cursor.key is not None, limit=written, widen=widen)
     params = filter_params(merchant_id, filters) | {"key": cursor.key, "limit": limit + 1}
-    found = records(session, query, params)
+    heads = query.named(session.connection(), params)
+    found = list(zip(_build(session.connection(), heads), heads, strict=True))
     if cursor.backwards:
         found.reverse()
     return found
 
 
 @lru_cache(maxsize=SHAPES_KEPT)
-def _page_query(shape: FilterShape, dialect: str, descending: bool, *, seeks: bool) -> DriverRead:
+def _page_query(
+    shape: FilterShape, dialect: str, descending: bool, *, seeks: bool, limit: int | None, widen: Widen | None
+) -> DriverRead:
     """A page's head query for one shape of filter, built and compiled once (see filter_conditions):
-    handed to the driver, so a list request walks no SQLAlchemy statement either."""
+    handed to the driver, so a list request walks no SQLAlchemy statement either. `limit` None:
+    bound as `limit`; else written in the SQL."""
     query = _HEAD.where(*filter_conditions(shape, dialect))
     if seeks:
         key = bindparam("key", type_=Integer())
         query = query.where(ReturnOrder.id < key if descending else ReturnOrder.id > key)
     order = ReturnOrder.id.desc() if descending else ReturnOrder.id.asc()
-    return DriverRead(query.order_by(order).limit(bindparam("limit", type_=Integer())))
+    limited = query.order_by(order).limit(
+        bindparam("limit", type_=Integer()) if limit is None else literal_column(str(int(limit)), Integer())
+    )
+    return DriverRead(widen(limited) if widen is not None else limited)
 
 
 def numbered_page(
@@ -192,6 +224,11 @@ def records(
         heads = query.named(connection, params or {})
     else:
         heads = _plain(connection.execute(query, params))
+    return _build(connection, heads)
+
+
+def _build(connection: Connection, heads: list[Any]) -> list[ReturnRecord]:
+    """Records of head rows (in their order), their children read in one query for the batch."""
     if not heads:
         return []
     children: dict[tuple[int, int], list[Any]] = defaultdict(list)

@@ -1,4 +1,5 @@
-"""The read side of returns: ReturnRecords built from plain rows in two queries, no ORM objects.
+"""The read side of returns: ReturnRecords built from plain rows, no ORM objects: two queries
+(a page on PostgreSQL: one statement).
 
 Lists and single reads are the hot path, and loading ORM objects (identity map, relationship
 loaders, per-row instrumentation) costs several times what reading the same rows does, so reads
@@ -127,13 +128,6 @@ def record(session: Session, merchant_id: int, return_id: int) -> ReturnRecord |
     return found[0] if found else None
 
 
-def page(
-    session: Session, merchant_id: int, filters: ReturnFilter, cursor: Cursor, limit: int
-) -> list[ReturnRecord]:
-    """Up to limit+1 returns in display order, seeking from the cursor by id (keyset pagination)."""
-    return [found for found, _ in page_rows(session, merchant_id, filters, cursor, limit)]
-
-
 Widen = Callable[[Select[*tuple[Any, ...]]], Select[*tuple[Any, ...]]]
 
 
@@ -145,7 +139,8 @@ def page_rows(
     limit: int,
     widen: Widen | None = None,
 ) -> list[tuple[ReturnRecord, Any]]:
-    """page(), each record beside the head row it was built from. `widen` (a module-level function,
+    """Up to limit+1 returns in display order, seeking from the cursor by id (keyset pagination),
+    each record beside the head row it was built from. `widen` (a module-level function,
     the statement is cached by it) adds to the head query what another package reads with each
     return (the labels their label, outer-joined): its columns come after the return's own, so a
     list reads them in the same round trip."""

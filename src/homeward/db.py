@@ -484,7 +484,10 @@ class _DriverSelect:
         for row in rows:
             values = list(row)
             for index, convert in converts:
-                values[index] = convert(values[index])
+                # A NULL stays None (what every processor makes of it): a wide row of a union,
+                # mostly NULLs, then costs no call for them.
+                if (value := values[index]) is not None:
+                    values[index] = convert(value)
             converted.append(tuple(values))
         return converted
 

@@ -271,3 +271,35 @@ def test_the_1_0_dialect_shows_the_bought_tracking_number_and_invoice(
     assert "label" not in old
     assert old["tracking_number"] == created["tracking_number"]
     assert old["invoice_amount"] == created["label"]["cost"]
+
+
+def test_every_page_of_the_list_shows_each_return_as_get_does_labelled_or_not(
+    client: TestClient, demo: dict[str, Any], cases: dict[str, int]
+) -> None:
+    labels = [{"type": "Optimized"}, None, {"type": "Prepaid"}, None, {"type": "Optimized"}]
+    one_tee = [{"id": 1001, "quantity": 1, "requested_action": "Default"}]
+    created = []
+    for number, label in enumerate(labels):
+        body = body_for(cases["ten_tees"], f"MIXED-{number}", label, inventory=one_tee)
+        response = create(client, demo, body)
+        assert response.status_code == 201, response.text
+        created.append(response.json())
+    fetched = {
+        c["id"]: client.get(f"{URL}/{c['id']}", headers=merchant_headers(demo)).json() for c in created
+    }
+    assert [("label" in fetched[c["id"]]) for c in created] == [label is not None for label in labels]
+
+    # Two returns a page, newest first: forwards by `next`, then back by `prev`.
+    page = client.get(URL, headers=merchant_headers(demo), params={"Limit": 2}).json()
+    forwards = [page["items"]]
+    while page["next"]:
+        page = client.get(page["next"], headers=merchant_headers(demo)).json()
+        forwards.append(page["items"])
+    backwards = [page["items"]]
+    while page["prev"]:
+        page = client.get(page["prev"], headers=merchant_headers(demo)).json()
+        backwards.append(page["items"])
+
+    newest_first = [fetched[c["id"]] for c in reversed(created)]
+    assert [body for items in forwards for body in items] == newest_first
+    assert [body for items in reversed(backwards) for body in items] == newest_first

@@ -25,7 +25,9 @@ class Cursor:
     backwards: bool = False
 
     def encode(self) -> str:
-        raw = json.dumps({"k": self.key, "b": self.backwards}, separators=(",", ":")).encode()
+        # json.dumps({"k": key, "b": backwards}, separators=(",", ":")), written out: four links a page
+        key = "null" if self.key is None else str(int(self.key))
+        raw = f'{{"k":{key},"b":{"true" if self.backwards else "false"}}}'.encode()
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
     @classmethod

@@ -6,12 +6,14 @@ so a refused label leaves no return behind and buys nothing.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import cache
 from importlib.resources import files
+from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload
 
@@ -145,13 +147,15 @@ def list_returns(
     cursor: Cursor,
     limit: int,
 ) -> Page[LabelledReturn]:
-    """A keyset page of returns, each with its label, read in one transaction."""
+    """A keyset page of returns, each with its label, read in one transaction: the labels come
+    outer-joined to the page's own query (one round trip fewer than reading them after)."""
     principal.require(Scope.RETURNS_READ)
     with db.read() as session:
-        page = returns.list_page_in(session, principal, channel_id, filters, cursor, limit)
-        found = _labels_in(session, principal.merchant_id, [r.id for r in page.items])
+        page = returns.list_page_in(session, principal, channel_id, filters, cursor, limit, _with_label)
         return Page(
-            items=[LabelledReturn(r, found.get(r.id)) for r in page.items], next=page.next, prev=page.prev
+            items=[LabelledReturn(record, _label_beside(head)) for record, head in page.items],
+            next=page.next,
+            prev=page.prev,
         )
 
 
@@ -161,9 +165,42 @@ def labelled_in(session: Session, merchant_id: int, return_ids: list[int]) -> di
     if not return_ids:
         return {}
     wanted = ReturnFilter(ids=tuple(sorted(set(return_ids))), newest_first=False)
-    found = read_model.page(session, merchant_id, wanted, FIRST, len(wanted.ids))
-    labels = _labels_in(session, merchant_id, [r.id for r in found])
-    return {r.id: LabelledReturn(r, labels.get(r.id)) for r in found}
+    # The ids bound the rows; a limit rounded up to a power of two keeps the statements few.
+    limit = 1 << (len(wanted.ids) - 1).bit_length()
+    found = read_model.page_rows(session, merchant_id, wanted, FIRST, limit, _with_label)
+    return {record.id: LabelledReturn(record, _label_beside(head)) for record, head in found}
+
+
+# A label's columns, named as to_label_record reads them; a page's head rows carry them last.
+_LABEL_FIELDS = (
+    "return_id",
+    "label_type",
+    "requested_type",
+    "fallback_reason",
+    "carrier",
+    "service",
+    "tracking_number",
+    "cost",
+    "weight_kg",
+    "zone",
+    "rate_card_version",
+)
+_LabelBeside = namedtuple("_LabelBeside", _LABEL_FIELDS)  # type: ignore[misc]  # built from a tuple
+
+
+def _with_label(query: Select[*tuple[Any, ...]]) -> Select[*tuple[Any, ...]]:
+    """A page's head query with each return's label beside it (outer-joined: one label per return
+    at most, so still one row per return), its columns last as `label_<name>`."""
+    table = ReturnLabel.__table__
+    return query.outerjoin(table, table.c.return_id == ReturnOrder.id).add_columns(
+        *(table.c[name].label(f"label_{name}") for name in _LABEL_FIELDS)
+    )
+
+
+def _label_beside(head: Any) -> LabelRecord | None:
+    """The label a head row of _with_label carries, or None when the return has none."""
+    label: Any = _LabelBeside._make(head[-len(_LABEL_FIELDS) :])
+    return None if label.return_id is None else to_label_record(label)
 
 
 def _labels_in(session: Session, merchant_id: int, return_ids: list[int]) -> dict[int, LabelRecord]:

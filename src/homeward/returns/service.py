@@ -403,12 +403,14 @@ def list_page_in(
     filters: ReturnFilter,
     cursor: Cursor,
     limit: int,
-) -> Page[ReturnRecord]:
-    """A keyset page of the caller's returns inside the caller's transaction."""
+    widen: read_model.Widen | None = None,
+) -> Page[tuple[ReturnRecord, Any]]:
+    """A keyset page of the caller's returns inside the caller's transaction, each record beside
+    the head row it was read from (with what `widen` added to it: read_model.page_rows)."""
     principal.require(Scope.RETURNS_READ)
     readable_channel(session, principal, channel_id)
-    found = read_model.page(session, principal.merchant_id, filters, cursor, limit)
-    return paginate(found, cursor, limit, [r.id for r in found])
+    found = read_model.page_rows(session, principal.merchant_id, filters, cursor, limit, widen)
+    return paginate(found, cursor, limit, [r.id for r, _ in found])
 
 
 def status_counts(

@@ -178,13 +178,21 @@ def _fc_dtos(db: Database) -> list[dict[str, Any]]:
     return [vars(fc) for fc in list_fulfillment_centers(db)]
 
 
-def _page_link(request: Request, cursor: Cursor | None) -> str | None:
-    if cursor is None:
-        return None
-    params = [(k, v) for k, v in request.query_params.multi_items() if k.lower() != "cursor"]
-    if cursor != FIRST:
-        params.append(("Cursor", cursor.encode()))
-    return f"{request.url.path}?{urlencode(params)}" if params else request.url.path
+def _page_links(request: Request) -> Callable[[Cursor | None], str | None]:
+    """The link to a page of the list this request reads: its own query with the Cursor swapped.
+    The query kept is encoded once, however many links a page gives."""
+    path = request.url.path
+    kept = urlencode([(k, v) for k, v in request.query_params.multi_items() if k.lower() != "cursor"])
+    at = f"{path}?{kept}&" if kept else f"{path}?"
+
+    def link(cursor: Cursor | None) -> str | None:
+        if cursor is None:
+            return None
+        if cursor == FIRST:
+            return f"{path}?{kept}" if kept else path
+        return at + urlencode([("Cursor", cursor.encode())])
+
+    return link
 
 
 # --- 2025-07 ------------------------------------------------------------------------------------
@@ -220,13 +228,14 @@ async def list_2025(
     page = await caller.read(
         lambda principal: labels.list_returns(caller.db, principal, channel_id, filters, cursor, Limit)
     )
+    link = _page_links(request)
     return _json(
         {  # schemas.ReturnListPage
             "items": [mapping.body_2025(r.record, r.label) for r in page.items],
-            "first": _page_link(request, FIRST),
-            "last": _page_link(request, LAST),
-            "next": _page_link(request, page.next),
-            "prev": _page_link(request, page.prev),
+            "first": link(FIRST),
+            "last": link(LAST),
+            "next": link(page.next),
+            "prev": link(page.prev),
         }
     )
 
@@ -252,7 +261,7 @@ async def channels_2025(
     return _json(
         schemas.ChannelPage(
             items=[_channel_dto(c) for c in rows],
-            next=_page_link(request, Cursor(key=rows[-1].id)) if more else None,
+            next=_page_links(request)(Cursor(key=rows[-1].id)) if more else None,
             prev=None,
         )
     )

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from homeward.events.domain import DeliveryStatus
 from homeward.events.models import OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookSubscription
+from homeward.kit import bulk
 
 _OUTBOX = cast(Table, OutboxEvent.__table__)
 _DELIVERIES = cast(Table, WebhookDelivery.__table__)
@@ -73,7 +74,16 @@ _SQLITE_DISPATCHED = (
     .where(_OUTBOX.c.id == bindparam("b_id"))
     .values(dispatched=True, payload=bindparam("b_payload"))
 )
-_SQLITE_NEW_DELIVERY = insert(_DELIVERIES).returning(_DELIVERIES.c.id, sort_by_parameter_order=True)
+_NEW_DELIVERY_COLUMNS = (
+    "id",
+    "event_id",
+    "subscription_id",
+    "status",
+    "attempts",
+    "first_attempt_at",
+    "next_attempt_at",
+    "claim",
+)
 
 
 def fan_out(
@@ -104,24 +114,28 @@ def fan_out(
                 "claim": claim,
             },
         )
-        ids = {(r.event_id, r.subscription_id): r.id for r in found}
-        return [ids[(d.event_id, d.subscription_id)] for d in deliveries]
+        by_pair = {(r.event_id, r.subscription_id): r.id for r in found}
+        return [by_pair[(d.event_id, d.subscription_id)] for d in deliveries]
     session.execute(_SQLITE_DISPATCHED, [{"b_id": i, "b_payload": p} for i, p in payloads.items()])
     if not deliveries:
         return []
-    rows = [
-        {
-            "event_id": d.event_id,
-            "subscription_id": d.subscription_id,
-            "status": DeliveryStatus.PENDING.value,
-            "attempts": 1,
-            "first_attempt_at": now,
-            "next_attempt_at": lease,
-            "claim": claim,
-        }
-        for d in deliveries
-    ]
-    return list(session.scalars(_SQLITE_NEW_DELIVERY, rows))
+    # The ids are drawn first (the write transaction holds SQLite's only writer lock), so one
+    # executemany inserts them all: asked for RETURNING in the order given, SQLAlchemy would run
+    # one INSERT per delivery instead, a third of a batch's fan-out.
+    connection = session.connection()
+    ids = bulk.new_ids(connection, "webhook_deliveries", len(deliveries))
+    status = DeliveryStatus.PENDING.value
+    first, until = bulk.timestamp(connection, now), bulk.timestamp(connection, lease)
+    bulk.insert(
+        connection,
+        "webhook_deliveries",
+        _NEW_DELIVERY_COLUMNS,
+        (
+            (id_, d.event_id, d.subscription_id, status, 1, first, until, claim)
+            for id_, d in zip(ids, deliveries, strict=True)
+        ),
+    )
+    return ids
 
 
 # --- claim: due deliveries (retries, or ones whose worker died) for a lease ----------------------

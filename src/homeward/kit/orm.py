@@ -109,8 +109,8 @@ def in_values(
     """`column IN (:name)` for a list bound at execution as one value, so the statement's text is
     the same whatever the count: compiled once, only bound on each execution (an expanding IN is
     re-rendered every time, which cost more than the query on a page of fifty). PostgreSQL gets
-    an array (`= ANY(:name)`), SQLite a JSON array read by json_each. `element`: the values' type
-    (Integer or String)."""
+    an array (`= ANY(:name)`; integers as one literal, unnested in a subquery), SQLite a JSON array
+    read by json_each. `element`: the values' type (Integer or String)."""
     if dialect == "postgresql":
         if element is Integer:
             # One array literal, cast (see _IntegerArrayText), unnested in a subquery: the cast

@@ -296,11 +296,6 @@ def records(
         heads = query.named(connection, params or {})
     else:
         heads = _plain(connection.execute(query, params))
-    return _build(connection, heads)
-
-
-def _build(connection: Connection, heads: list[Any]) -> list[ReturnRecord]:
-    """Records of head rows (in their order), their children read in one query for the batch."""
     return _assemble(heads, _children_of(connection, heads))
 
 

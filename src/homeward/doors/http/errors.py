@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute, _IncludedRouter
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -209,28 +210,21 @@ async def _caller_refused(request: Request) -> Response | None:
 
 
 def _methods_for(app: FastAPI, path: str) -> list[str]:
-    """Methods the OpenAPI document lists for a concrete path (what Allow must say on a 405)."""
-    index: list[tuple[re.Pattern[str], str]] | None = getattr(app.state, "allow_index", None)
+    """Methods the app's routes take at a concrete path (what Allow must say on a 405): pages too,
+    which the OpenAPI document leaves out. HEAD goes without saying (every GET takes it)."""
+    index: list[tuple[re.Pattern[str], set[str]]] | None = getattr(app.state, "allow_index", None)
     if index is None:
-        index = [
-            (_path_regex(template, operation), method.upper())
-            for template, operations in app.openapi().get("paths", {}).items()
-            for method, operation in operations.items()
-        ]
+        index = [(route.path_regex, route.methods or set()) for route in _routes(app.router.routes)]
         app.state.allow_index = index
-    return sorted({method for regex, method in index if regex.match(path)})
+    return sorted({method for regex, methods in index if regex.match(path) for method in methods} - {"HEAD"})
 
 
-def _path_regex(template: str, operation: dict[str, Any]) -> re.Pattern[str]:
-    """`/return/{id}:cancel` -> a regex; integer path parameters match digits only, as routing does."""
-    integers = {
-        p["name"]
-        for p in operation.get("parameters", [])
-        if p.get("in") == "path" and p.get("schema", {}).get("type") == "integer"
-    }
-    pattern, last = "^", 0
-    for found in re.finditer(r"\{([^}:]+)(?::[^}]*)?\}", template):
-        pattern += re.escape(template[last : found.start()])
-        pattern += "[0-9]+" if found.group(1) in integers else "[^/]+"
-        last = found.end()
-    return re.compile(pattern + re.escape(template[last:]) + "$")
+def _routes(routes: Sequence[Any]) -> list[APIRoute]:
+    """The APIRoutes among `routes`, those of included routers too (we include them unprefixed)."""
+    found: list[APIRoute] = []
+    for route in routes:
+        if isinstance(route, APIRoute):
+            found.append(route)
+        elif isinstance(route, _IncludedRouter):
+            found += _routes(route.original_router.routes)
+    return found

@@ -35,14 +35,15 @@ def render_error(
         return RedirectResponse(target, status_code=303)
     if status == 404 and error.message.startswith("No route for"):
         error = HomewardError("There is no page at this address.")
-    return page(
+    response = page(
         request,
         "error.html",
         status_code=status,
         headline=HEADLINES.get(status, "Something went wrong"),
         error=error,
-        headers=headers,
     )
+    response.headers.update(headers or {})  # Allow on a 405, Retry-After on a 503
+    return response
 
 
 async def csrf_refused(scope: Scope, send: Send, _reason: object) -> None:

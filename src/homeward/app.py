@@ -19,6 +19,7 @@ from homeward.doors.http.body_limit import JsonBodyLimit
 from homeward.doors.http.idempotency import IdempotencyMiddleware
 from homeward.doors.http.observability import ObservabilityMiddleware, configure_logging, metrics_endpoint
 from homeward.doors.http.routing import gate_included_routers
+from homeward.doors.http.together import Together
 from homeward.doors.integrations.routes import router as integrations_router
 from homeward.doors.oms.routes import router as oms_router
 from homeward.doors.refunds_api.routes import router as refunds_router
@@ -51,6 +52,7 @@ def create_app(database_url: str | None = None, photo_store: str | None = None) 
     app = FastAPI(title="Homeward", version=__version__, description=DESCRIPTION, lifespan=_lifespan)
     app.state.db = Database(database_url or settings.database_url)
     app.state.photos = store_from_url(photo_store or settings.photo_store)
+    app.state.together = Together()  # a caller's creates that arrive together, written together
     errors.install(app)
     web.mount(app, app.state.db)  # its middleware sits inside the request log and metrics
     app.add_middleware(IdempotencyMiddleware)  # inside the request log, so replays are logged too

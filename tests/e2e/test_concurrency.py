@@ -73,3 +73,37 @@ def test_parallel_returns_cannot_claim_more_units_than_shipped(database_url: str
             sum(i["quantity"] for r in listed["items"] for i in r["inventory"] if i["id"] == 1001)
             == shipped[1001]
         )
+
+
+def test_parallel_creates_of_one_caller_are_each_answered_for_themselves(database_url: str) -> None:
+    # A worker writes a caller's creates that arrive together in one transaction
+    # (doors/http/together.py): each must still get its own return or its own refusal.
+    demo = load(Database(database_url))
+    headers = merchant_headers(demo)
+
+    def body(reference_id: str, inventory_id: int = 1001) -> dict[str, Any]:
+        inventory = [{"id": inventory_id, "quantity": 1, "requested_action": "Default"}]
+        return return_body(demo, reference_id=reference_id, original_shipment_id=None, inventory=inventory)
+
+    bodies = [body(f"MIX-{n}") for n in range(PARALLEL - 4)]
+    bodies += [body("MIX-UNKNOWN-1", 999_999), body("MIX-UNKNOWN-2", 999_998)]
+    bodies += [body("MIX-0"), body("MIX-1")]  # a reference id another request of the burst has
+    with live_server(database_url, workers=1) as base:
+        responses = fire_together(f"{base}/2025-07/return", bodies, headers)
+        created = [r.json() for r in responses if r.status_code == 201]
+        refused = {
+            b["reference_id"]: r for b, r in zip(bodies, responses, strict=True) if r.status_code == 422
+        }
+        assert len(created) == PARALLEL - 4 and len({c["id"] for c in created}) == PARALLEL - 4
+        for sent, response in zip(bodies, responses, strict=True):
+            if response.status_code == 201:  # its own return: its reference id and its items
+                assert response.json()["reference_id"] == sent["reference_id"]
+                assert [i["id"] for i in response.json()["inventory"]] == [1001]
+        # each refusal names its own request's fault, not another's
+        assert "999999" in refused["MIX-UNKNOWN-1"].text and "999998" not in refused["MIX-UNKNOWN-1"].text
+        assert "999998" in refused["MIX-UNKNOWN-2"].text and "999999" not in refused["MIX-UNKNOWN-2"].text
+        taken = [r for r in responses if r.status_code == 422 and "already" in r.text]
+        assert len(taken) == 2 and {"MIX-0", "MIX-1"} <= {c["reference_id"] for c in created}
+        listed = requests.get(f"{base}/2025-07/return", params={"Limit": 100}, headers=headers).json()
+        mine = sorted(r["reference_id"] for r in listed["items"] if r["reference_id"].startswith("MIX-"))
+        assert mine == sorted(f"MIX-{n}" for n in range(PARALLEL - 4))

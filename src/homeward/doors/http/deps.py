@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from typing import TypeVar
 
 from fastapi import Depends, Header, Request
@@ -12,12 +12,14 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from homeward.auth.domain import Principal, Scope
 from homeward.auth.service import authenticate
 from homeward.db import Database, NotNow
+from homeward.doors.http.together import Together
 from homeward.kit.errors import FieldError, InvalidInput, Unauthenticated
 
 bearer = HTTPBearer(auto_error=False, description="Personal access token: `Authorization: Bearer <token>`")
 
 INT32_MAX = 2**31 - 1
 T = TypeVar("T")
+I = TypeVar("I")  # noqa: E741  # an item of a batch
 
 
 # Dependencies that do no I/O are `async def` so FastAPI runs them inline, not via the thread pool.
@@ -72,8 +74,10 @@ class Access:
         credentials: HTTPAuthorizationCredentials | None,
         scope: Scope,
         principal: Principal | None = None,
+        together: Together | None = None,
     ) -> None:
         self.db, self.credentials, self.scope, self.principal = db, credentials, scope, principal
+        self.together = together
 
     def _principal(self) -> Principal:
         if self.principal is None:
@@ -96,6 +100,24 @@ class Access:
             return await run_in_threadpool(self._run, use_case)
         return done
 
+    async def write_together(
+        self, key: Hashable, item: I, use_case: Callable[[Principal, list[I]], Sequence[T | Exception]]
+    ) -> T:
+        """write() for a use case that takes many items and answers each: this caller's writes
+        with the same key that arrive meanwhile go with this one, in one call (together.py)."""
+        if self.together is None:
+            [result] = await self.write(lambda principal: use_case(principal, [item]))
+        else:
+            token = self.credentials.credentials if self.credentials else None
+            result = await self.together.write(
+                (token, self.scope, key),
+                item,
+                lambda items: self.write(lambda principal: use_case(principal, items)),
+            )
+        if isinstance(result, Exception):
+            raise result
+        return result
+
     async def check(self) -> None:
         """Authenticate now (401/403 if the token may not), unless that was done already."""
         if self.principal is None:
@@ -115,7 +137,9 @@ def access(scope: Scope, *, before_body: bool = False) -> Callable[..., Awaitabl
     ) -> Access:
         if credentials is None or not credentials.credentials:
             raise Unauthenticated("Authorization header with a Bearer token is required")
-        caller = Access(request.app.state.db, credentials, scope)
+        caller = Access(
+            request.app.state.db, credentials, scope, together=getattr(request.app.state, "together", None)
+        )
         if before_body:
             request.state.check_caller = caller.check
         return caller

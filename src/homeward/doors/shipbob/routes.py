@@ -25,6 +25,7 @@ from homeward.kit.text import INT32_MAX
 from homeward.labels import service as labels
 from homeward.labels.records import LabelledReturn, LabelRecord
 from homeward.returns import service
+from homeward.returns.domain import ReturnRequest
 from homeward.returns.listing import ReturnFilter
 from homeward.returns.records import ReturnRecord
 from homeward.tenants.service import ChannelRecord, list_channels
@@ -65,6 +66,9 @@ def _json(
 # SQLite a read runs right on the event loop, anything else on one thread (doors/http/deps.py).
 
 
+Created = ReturnRecord | Exception  # per request of a batch: its return, or its refusal
+
+
 def _single_return_routes(
     router: APIRouter,
     prefix: str,
@@ -93,8 +97,17 @@ def _single_return_routes(
         caller: Access = Depends(body_writer),
         channel_id: int | None = Depends(channel_id_header),
     ) -> Response:
+        label = mapping.to_label_request(getattr(body, "label", None))
+        if label is None:  # the usual create: with the caller's others that arrive meanwhile
+
+            def create_many(principal: Principal, requests: list[ReturnRequest]) -> list[Created]:
+                outcomes = service.create_returns(caller.db, principal, channel_id, requests)
+                return [outcome.error or outcome.unwrap() for outcome in outcomes]
+
+            record = await caller.write_together(channel_id, mapping.to_request(body), create_many)
+            return _json(render(record, None), 201)
+
         def create(principal: Principal) -> LabelledReturn:
-            label = mapping.to_label_request(getattr(body, "label", None))
             return labels.create_return(caller.db, principal, channel_id, mapping.to_request(body), label)
 
         created = await caller.write(create)

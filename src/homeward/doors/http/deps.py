@@ -35,7 +35,9 @@ async def get_db(request: Request) -> Database:
 # it waits for is the query itself; a hop to a thread and back costs more than that (two
 # wake-ups: measured at ~0.25 ms of CPU on our 2-core VMs, where a one-row query costs ~0.15).
 # A write goes to a thread (on PostgreSQL the server works on it a while; a thread lets others
-# run meanwhile), except on SQLite when the writer's turn is free (Database.write_now).
+# run meanwhile), except on SQLite when the writer's turn is free (Database.write_now). A caller's
+# creates that arrive while the caller's last ones are being written go together, in one
+# transaction on one thread hop (write_together, doors/http/together.py).
 
 
 def _authenticate(db: Database, credentials: HTTPAuthorizationCredentials | None, scope: Scope) -> Principal:

@@ -7,14 +7,15 @@ import threading
 import time
 from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from contextvars import ContextVar
 from functools import lru_cache
 from importlib.resources import files
 from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import CompoundSelect, Connection, Dialect, Engine, Insert, Select, create_engine, event
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from homeward.config import get_settings
@@ -259,6 +260,9 @@ class Database:
         self._read_engine = self.read_factory.kw["bind"]
         self._statement_engine = self._read_engine.execution_options(**{STATEMENT_OPTION: True})
         self._reads_autocommit = self._read_engine.dialect.name == "postgresql"
+        self._kept = (
+            _kept_for(engine_for(self.url), self._statement_engine) if self._reads_autocommit else None
+        )
 
     def write(self) -> Any:
         return unit_of_work(self.factory, write=True)
@@ -339,19 +343,105 @@ class Database:
     @contextmanager
     def one_connection(self) -> Iterator[None]:
         """Every connect() inside (in this context: this task or thread) shares one connection:
-        a request that authenticates and then reads a little checks one out of the pool, not two.
-        On PostgreSQL read() shares it too: a read session runs in autocommit there, just as
-        this connection does, so it is the same thing; SQLite's read() keeps its own BEGIN."""
-        with self._statement_engine.connect() as connection:
+        a request that authenticates and then reads a little uses one connection, not two. On
+        PostgreSQL read() shares it too: a read session runs in autocommit there, just as this
+        connection does, so it is the same thing; SQLite's read() keeps its own BEGIN. On
+        PostgreSQL it is the connection kept out of the pool for this (_KeptConnection) when no
+        other thread is using it, else one checked out of the pool."""
+        with self._kept_or_pooled() as connection:
             token = _SHARED.set(connection)
             try:
                 yield
             finally:
                 _SHARED.reset(token)
 
+    @contextmanager
+    def _kept_or_pooled(self) -> Iterator[Connection]:
+        if self._kept is not None:
+            with self._kept.connection() as kept:
+                if kept is not None:
+                    yield kept
+                    return
+        with self._statement_engine.connect() as connection:
+            yield connection
+
     @property
     def is_postgres(self) -> bool:
         return self.url.startswith("postgresql")
+
+
+class _KeptConnection:
+    """One pooled connection kept checked out, in autocommit, for the event loop's short reads.
+
+    The event loop runs a request's reads one at a time and to their end, with no await in
+    between (doors/http/deps.py, Access.read), so one connection serves them all; checking one
+    out of the pool and in again for every request (the pool's bookkeeping, the isolation level
+    set to autocommit and back) cost more CPU than a GET's two queries on PostgreSQL (~0.1 ms).
+    Whoever finds it in use (another thread: a test's second event loop, say) checks one out of
+    the pool as before. Kept idle for longer than the pool pings after, it goes back to the pool
+    and the next use checks one out, pinged; a statement that finds it dead invalidates it (a 503,
+    as anywhere) and it is dropped; disposing of the engine (its pool) closes it.
+    """
+
+    def __init__(self, engine: Engine, idle_seconds: float) -> None:
+        self._engine, self._idle_seconds = engine, idle_seconds
+        self._lock = threading.Lock()
+        self._connection: Connection | None = None
+        self._used_at = 0.0
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection | None]:
+        """The kept connection, or None when another thread is using it."""
+        if not self._lock.acquire(blocking=False):
+            yield None
+            return
+        try:
+            if self._connection is not None and time.monotonic() - self._used_at >= self._idle_seconds:
+                self.close()
+            if self._connection is None:
+                self._connection = self._engine.connect()
+            connection = self._connection
+            try:
+                yield connection
+            finally:
+                self._used_at = time.monotonic()
+                self._end_use(connection)
+        finally:
+            self._lock.release()
+
+    def _end_use(self, connection: Connection) -> None:
+        """What a pool check-in would do: end SQLAlchemy's transaction (a read session's), and
+        drop a connection found dead."""
+        try:
+            if connection.invalidated:
+                self.close()
+            elif connection.in_transaction():
+                connection.rollback()
+        except DBAPIError:
+            self.close()
+
+    def close(self, *, hard: bool = False) -> None:
+        """Give the connection back to the pool; `hard`: close it (its pool was disposed of, and
+        a disposed pool keeps what is checked in after it)."""
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with suppress(DBAPIError):  # dead already: the pool drops it
+                if hard:
+                    connection.invalidate()
+                connection.close()
+
+
+_KEPT: WeakKeyDictionary[Engine, _KeptConnection] = WeakKeyDictionary()
+
+
+def _kept_for(pooled: Engine, statements: Engine) -> _KeptConnection:
+    """The kept connection of `pooled`'s pool (one per pool, whichever Database asks), checked out
+    through `statements` (its autocommit twin)."""
+    kept = _KEPT.get(pooled)
+    if kept is None:
+        kept = _KEPT[pooled] = _KeptConnection(statements, get_settings().db_idle_ping_seconds)
+        event.listen(pooled, "engine_disposed", lambda _engine: kept.close(hard=True))
+    return kept
 
 
 @contextmanager

@@ -5,6 +5,7 @@ PostgreSQL only: SQLite has no server to restart or connections to lose.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -97,3 +98,83 @@ def test_a_request_cut_off_by_a_restart_gets_a_503_and_its_retry_succeeds(postgr
     assert cut_off.headers["Retry-After"] == "1"
     assert "retry" in cut_off.json()["detail"].lower()
     assert client.get("/2025-07/return", headers=headers).status_code == 200
+
+
+def _connections_to(url: str) -> int:
+    admin = create_engine(normalize_url(url), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            return int(
+                conn.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                ).scalar_one()
+            )
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture
+def fresh_engine(postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Settings given here apply to a pool (and its kept connection) built afresh for the test."""
+
+    def configure(**env: str) -> None:
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+        engine_for(postgres_url).dispose()
+        engine_for.cache_clear()
+
+    yield configure
+    engine_for(postgres_url).dispose()
+    engine_for.cache_clear()
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+def test_reads_on_the_event_loop_after_an_idle_spell_find_a_live_connection(
+    postgres_url: str, fresh_engine: Any
+) -> None:
+    # The event loop's reads keep one connection out of the pool (db._KeptConnection); one kept
+    # idle past the ping interval goes back, and the pool's ping replaces it if it died meanwhile.
+    fresh_engine(HOMEWARD_DB_IDLE_PING_SECONDS="0")
+    demo = load_demo(Database(postgres_url))
+    client = TestClient(create_app(postgres_url))
+    headers = {"Authorization": f"Bearer {demo['token']}"}
+    assert client.get("/2025-07/fulfillment-center", headers=headers).status_code == 200
+    assert kill_connections(postgres_url) >= 1
+    assert client.get("/2025-07/fulfillment-center", headers=headers).status_code == 200
+
+
+def test_reads_of_two_threads_at_once_each_get_a_connection(postgres_url: str, fresh_engine: Any) -> None:
+    fresh_engine()
+    db = Database(postgres_url)
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with db.one_connection(), db.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+            holding.set()
+            release.wait(10)
+
+    first = threading.Thread(target=hold)
+    first.start()
+    try:
+        assert holding.wait(10)
+        with db.one_connection(), db.connect() as connection:  # the kept one is taken: the pool's
+            assert connection.exec_driver_sql("SELECT 2").scalar_one() == 2
+    finally:
+        release.set()
+        first.join(10)
+
+
+def test_disposing_of_the_pool_closes_the_kept_connection_too(postgres_url: str, fresh_engine: Any) -> None:
+    fresh_engine()
+    db = Database(postgres_url)
+    with db.one_connection(), db.connect() as connection:
+        connection.exec_driver_sql("SELECT 1")
+    assert _connections_to(postgres_url) >= 1
+    engine_for(postgres_url).dispose()
+    assert _connections_to(postgres_url) == 0

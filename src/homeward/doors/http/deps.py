@@ -126,6 +126,30 @@ class Access:
             self._principal()
 
 
+class _AccessDependency(HTTPBearer):
+    """An HTTPBearer that hands the handler an Access: a dependency of its own, not one that
+    depends on `bearer`, since FastAPI solves every level of dependencies anew on each request
+    (~80 calls a request), while being an HTTPBearer still documents the token in OpenAPI."""
+
+    def __init__(self, scope: Scope, before_body: bool) -> None:
+        super().__init__(auto_error=False, scheme_name="HTTPBearer", description=bearer.model.description)
+        self.scope, self.before_body = scope, before_body
+
+    async def __call__(self, request: Request) -> Access:  # type: ignore[override]  # an Access, not credentials
+        credentials = await super().__call__(request)
+        if credentials is None or not credentials.credentials:
+            raise Unauthenticated("Authorization header with a Bearer token is required")
+        caller = Access(
+            request.app.state.db,
+            credentials,
+            self.scope,
+            together=getattr(request.app.state, "together", None),
+        )
+        if self.before_body:
+            request.state.check_caller = caller.check
+        return caller
+
+
 def access(scope: Scope, *, before_body: bool = False) -> Callable[..., Awaitable[Access]]:
     """A dependency handing the handler an Access for this scope.
 
@@ -133,20 +157,7 @@ def access(scope: Scope, *, before_body: bool = False) -> Callable[..., Awaitabl
     (a 400 on the body, a header or the path). The check is left with the request for the error
     handlers (doors/http/errors.py), which run it before answering 400: a good request is
     authenticated once, on the same thread hop as its use case, not on one of its own first."""
-
-    async def dependency(
-        request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
-    ) -> Access:
-        if credentials is None or not credentials.credentials:
-            raise Unauthenticated("Authorization header with a Bearer token is required")
-        caller = Access(
-            request.app.state.db, credentials, scope, together=getattr(request.app.state, "together", None)
-        )
-        if before_body:
-            request.state.check_caller = caller.check
-        return caller
-
-    return dependency
+    return _AccessDependency(scope, before_body)
 
 
 async def channel_id_header(

@@ -31,6 +31,21 @@ async def _settle() -> None:
         await asyncio.sleep(0)
 
 
+class Scene:
+    """A Together and a held Writer; send() starts a request's write."""
+
+    def __init__(self, limit: int = 50) -> None:
+        self.together, self.writer = Together(limit=limit), Writer()
+
+    def send(self, item: Any, key: str = "caller") -> asyncio.Task[Any]:
+        return asyncio.create_task(self.together.write(key, item, self.writer.write_many))
+
+    async def a_batch_in_flight(self) -> asyncio.Task[Any]:
+        first = self.send("a")
+        await _settle()
+        return first
+
+
 def test_a_write_alone_starts_at_once() -> None:
     async def scenario() -> None:
         together, writer = Together(), Writer()
@@ -43,14 +58,13 @@ def test_a_write_alone_starts_at_once() -> None:
 
 def test_writes_arriving_meanwhile_go_together_in_order_each_with_its_answer() -> None:
     async def scenario() -> None:
-        together, writer = Together(), Writer()
-        first = asyncio.create_task(together.write("caller", "a", writer.write_many))
-        await _settle()  # the first batch is being written
-        rest = [asyncio.create_task(together.write("caller", item, writer.write_many)) for item in "bcd"]
+        scene = Scene()
+        first = await scene.a_batch_in_flight()
+        rest = [scene.send(item) for item in "bcd"]
         await _settle()
-        writer.release.set()
+        scene.writer.release.set()
         answers = await asyncio.gather(first, *rest)
-        assert writer.calls == [["a"], ["b", "c", "d"]]
+        assert scene.writer.calls == [["a"], ["b", "c", "d"]]
         assert answers == ["done a", "done b", "done c", "done d"]
 
     asyncio.run(scenario())
@@ -58,13 +72,11 @@ def test_writes_arriving_meanwhile_go_together_in_order_each_with_its_answer() -
 
 def test_a_refusal_is_its_own_requests_answer_only() -> None:
     async def scenario() -> None:
-        together, writer = Together(), Writer()
-        first = asyncio.create_task(together.write("caller", "a", writer.write_many))
+        scene = Scene()
+        first = await scene.a_batch_in_flight()
+        bad, good = scene.send("bad-b"), scene.send("c")
         await _settle()
-        bad = asyncio.create_task(together.write("caller", "bad-b", writer.write_many))
-        good = asyncio.create_task(together.write("caller", "c", writer.write_many))
-        await _settle()
-        writer.release.set()
+        scene.writer.release.set()
         assert await first == "done a" and await good == "done c"
         with pytest.raises(ValueError, match="refused bad-b"):
             await bad
@@ -109,14 +121,12 @@ def test_callers_are_never_mixed_and_a_batch_takes_at_most_the_limit() -> None:
 
 def test_a_request_that_went_away_does_not_stop_the_others() -> None:
     async def scenario() -> None:
-        together, writer = Together(), Writer()
-        first = asyncio.create_task(together.write("caller", "a", writer.write_many))
-        await _settle()
-        gone = asyncio.create_task(together.write("caller", "b", writer.write_many))
-        stays = asyncio.create_task(together.write("caller", "c", writer.write_many))
+        scene = Scene()
+        first = await scene.a_batch_in_flight()
+        gone, stays = scene.send("b"), scene.send("c")
         await _settle()
         gone.cancel()
-        writer.release.set()
+        scene.writer.release.set()
         assert await first == "done a" and await stays == "done c"
         assert gone.cancelled()
 

@@ -39,7 +39,8 @@ STATEMENT_OPTION = "homeward_single_statements"
 # The connection Database.connect() hands out while Database.one_connection() is open.
 T = TypeVar("T")
 
-_SHARED: ContextVar[Connection | None] = ContextVar("homeward_shared_connection", default=None)
+# With the engine whose pool it came from (engine_for's): a Database of another URL ignores it.
+_SHARED: ContextVar[tuple[Connection, Engine] | None] = ContextVar("homeward_shared_connection", default=None)
 # Set by Database.write_now(): the next write's BEGIN IMMEDIATE gives up at once if it would wait.
 _NO_WAIT: ContextVar[bool] = ContextVar("homeward_write_no_wait", default=False)
 
@@ -260,9 +261,8 @@ class Database:
         self._read_engine = self.read_factory.kw["bind"]
         self._statement_engine = self._read_engine.execution_options(**{STATEMENT_OPTION: True})
         self._reads_autocommit = self._read_engine.dialect.name == "postgresql"
-        self._kept = (
-            _kept_for(engine_for(self.url), self._statement_engine) if self._reads_autocommit else None
-        )
+        self._pooled = engine_for(self.url)
+        self._kept = _kept_for(self._pooled, self._statement_engine) if self._reads_autocommit else None
 
     def write(self) -> Any:
         return unit_of_work(self.factory, write=True)
@@ -338,7 +338,7 @@ class Database:
 
     def _shared(self) -> Connection | None:
         shared = _SHARED.get()
-        return shared if shared is not None and shared.engine.pool is self._statement_engine.pool else None
+        return shared[0] if shared is not None and shared[1] is self._pooled else None
 
     @contextmanager
     def one_connection(self) -> Iterator[None]:
@@ -349,7 +349,7 @@ class Database:
         PostgreSQL it is the connection kept out of the pool for this (_KeptConnection) when no
         other thread is using it, else one checked out of the pool."""
         with self._kept_or_pooled() as connection:
-            token = _SHARED.set(connection)
+            token = _SHARED.set((connection, self._pooled))
             try:
                 yield
             finally:

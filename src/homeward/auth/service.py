@@ -1,6 +1,7 @@
 """Create and check access tokens."""
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
@@ -71,6 +72,13 @@ _BY_HASH = DriverRead(
 )
 
 
+@lru_cache(maxsize=64)
+def _scopes(names: str) -> frozenset[Scope]:
+    """A token's scopes column, read (a few distinct values, read on every request); a name no
+    scope has (one since retired) is left out."""
+    return frozenset(Scope(s) for s in names.split() if s in Scope._value2member_map_)
+
+
 def authenticate(session: Session | Connection, secret: str | None) -> Principal:
     """The merchant behind a token; warehouse tokens are refused (they speak /warehouse/v1 only)."""
     caller = authenticate_caller(session, secret)
@@ -91,7 +99,7 @@ def authenticate_caller(session: Session | Connection, secret: str | None) -> Ca
     if row is None:
         raise Unauthenticated("The access token is not valid")
     token_id, merchant_id, fulfillment_center_id, name, scope_names = row
-    scopes = frozenset(Scope(s) for s in scope_names.split() if s in Scope._value2member_map_)
+    scopes = _scopes(scope_names)
     if fulfillment_center_id is not None:
         return WarehousePrincipal(
             token_id=token_id,

@@ -21,20 +21,26 @@ from homeward.demo.data import load as load_demo
 from tests import support
 
 
-def kill_connections(url: str) -> int:
-    """What a server restart does to the clients' connections: terminates every one of them."""
+def _others(url: str, what: str) -> int:
+    """`what` over this database's other server connections (pg_stat_activity), counted."""
     admin = create_engine(normalize_url(url), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            killed = conn.execute(
-                text(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                )
-            ).scalar_one()
+            return int(
+                conn.execute(
+                    text(
+                        f"SELECT count({what}) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                ).scalar_one()
+            )
     finally:
         admin.dispose()
-    return int(killed)
+
+
+def kill_connections(url: str) -> int:
+    """What a server restart does to the clients' connections: terminates every one of them."""
+    return _others(url, "pg_terminate_backend(pid)")
 
 
 @pytest.fixture
@@ -101,19 +107,7 @@ def test_a_request_cut_off_by_a_restart_gets_a_503_and_its_retry_succeeds(postgr
 
 
 def _connections_to(url: str) -> int:
-    admin = create_engine(normalize_url(url), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            return int(
-                conn.execute(
-                    text(
-                        "SELECT count(*) FROM pg_stat_activity "
-                        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                    )
-                ).scalar_one()
-            )
-    finally:
-        admin.dispose()
+    return _others(url, "*")
 
 
 @pytest.fixture

@@ -75,8 +75,8 @@ class Access:
         db: Database,
         credentials: HTTPAuthorizationCredentials | None,
         scope: Scope,
+        together: Together,
         principal: Principal | None = None,
-        together: Together | None = None,
     ) -> None:
         self.db, self.credentials, self.scope, self.principal = db, credentials, scope, principal
         self.together = together
@@ -107,15 +107,12 @@ class Access:
     ) -> T:
         """write() for a use case that takes many items and answers each: this caller's writes
         with the same key that arrive meanwhile go with this one, in one call (together.py)."""
-        if self.together is None:
-            [result] = await self.write(lambda principal: use_case(principal, [item]))
-        else:
-            token = self.credentials.credentials if self.credentials else None
-            result = await self.together.write(
-                (token, self.scope, key),
-                item,
-                lambda items: self.write(lambda principal: use_case(principal, items)),
-            )
+        token = self.credentials.credentials if self.credentials else None
+        result: T | Exception = await self.together.write(
+            (token, self.scope, key),
+            item,
+            lambda items: self.write(lambda principal: use_case(principal, items)),
+        )
         if isinstance(result, Exception):
             raise result
         return result
@@ -139,12 +136,7 @@ class _AccessDependency(HTTPBearer):
         credentials = await super().__call__(request)
         if credentials is None or not credentials.credentials:
             raise Unauthenticated("Authorization header with a Bearer token is required")
-        caller = Access(
-            request.app.state.db,
-            credentials,
-            self.scope,
-            together=getattr(request.app.state, "together", None),
-        )
+        caller = Access(request.app.state.db, credentials, self.scope, request.app.state.together)
         if self.before_body:
             request.state.check_caller = caller.check
         return caller
